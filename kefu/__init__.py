@@ -1,0 +1,1 @@
+"""kefu: the customer-service assistant's library, importable without Rasa."""

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy models, migrations and the repositories that hide them."""

@@ -1,0 +1,1 @@
+"""The shop's knowledge: loading, indexing, retrieval and caching."""

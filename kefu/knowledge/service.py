@@ -1,0 +1,226 @@
+"""The knowledge service: answers a customer's question from the FAQ or the shop's documents."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kefu.knowledge.cache import AnswerCache
+from kefu.knowledge.embeddings import Embedder, get_embedder
+from kefu.knowledge.retrieval import EmbeddingCache, HybridIndex
+from kefu.knowledge.sources import FaqEntry, KnowledgeSources
+from kefu.knowledge.store import IndexStore, Stamp, knowledge_units, update_index
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KnowledgeAnswer:
+    """An answer with where it came from: ``source_type`` is ``faq`` or ``document``.
+
+    A FAQ answer may carry a ``supplement``: a document passage that matches the question about
+    as well, e.g. the details behind a policy ("密码输错几次会被锁" next to the password FAQ).
+    """
+
+    text: str
+    score: float
+    source_type: str
+    source_id: str
+    source_title: str
+    supplement: KnowledgeAnswer | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> KnowledgeAnswer:
+        supplement = data.get("supplement")
+        return cls(**{**data, "supplement": cls.from_dict(supplement) if supplement else None})
+
+
+class KnowledgeService:
+    """Hybrid search over FAQ questions and document chunks with an answer threshold.
+
+    Below ``threshold`` it returns no answer, so the assistant says it is not sure instead of
+    guessing. ``doc_threshold`` applies to document chunks, whose texts are longer and score lower.
+    """
+
+    # A document passage is added to a FAQ answer when it scores at least this and comes within
+    # SUPPLEMENT_MARGIN of the FAQ's score (measured on tests/knowledge, see benchmarks/knowledge.py).
+    SUPPLEMENT_MIN = 0.45
+    SUPPLEMENT_MARGIN = 0.15
+
+    def __init__(
+        self,
+        sources: KnowledgeSources,
+        embedder: Embedder | None,
+        threshold: float = 0.45,
+        doc_threshold: float = 0.35,
+        cache_path: Path | None = None,
+        vectors: np.ndarray | None = None,
+        version: str = "",
+        answer_cache: AnswerCache | None = None,
+    ) -> None:
+        """``vectors``: the units' vectors from the persisted index (else they are embedded here,
+        through the embedding cache at ``cache_path``); ``version``: the knowledge version, part of
+        the ``answer_cache`` keys."""
+        self.sources = sources
+        self.threshold = threshold
+        self.doc_threshold = doc_threshold
+        self.version = version
+        self.answer_cache = answer_cache
+        self._faq = {entry.topic: entry for entry in sources.faq}
+        units, self._chunks = knowledge_units(sources)
+        cache = EmbeddingCache(cache_path, embedder) if embedder is not None and vectors is None else None
+        self.index = HybridIndex(units, embedder, cache, vectors=vectors)
+        if cache is not None:
+            cache.save(self.index.embedded_texts())
+
+    def faq_entry(self, topic: str) -> FaqEntry | None:
+        return self._faq.get(topic)
+
+    def best_faq(self, question: str) -> tuple[FaqEntry, float] | None:
+        """The FAQ topic closest to the question, whatever its score."""
+        for hit in self.index.score(question):
+            if hit.unit.kind == "faq":
+                return self._faq[hit.unit.key], hit.score
+        return None
+
+    def answer(self, question: str, min_score: float | None = None) -> KnowledgeAnswer | None:
+        """The best answer above the thresholds, FAQ first, else a document passage, else None.
+
+        ``min_score`` raises both thresholds for questions the NLU was unsure about. Answers are
+        served from the answer cache when it has them.
+        """
+        if self.answer_cache is None:
+            return self._answer(question, min_score)
+        key = self.answer_cache.key(self.version, question, min_score)
+        cached = self.answer_cache.get(key)
+        if cached is not None:
+            data = json.loads(cached)
+            return None if data is None else KnowledgeAnswer.from_dict(data)
+        answer = self._answer(question, min_score)
+        self.answer_cache.put(key, json.dumps(None if answer is None else asdict(answer), ensure_ascii=False))
+        return answer
+
+    def _answer(self, question: str, min_score: float | None) -> KnowledgeAnswer | None:
+        best = self.index.best(question)
+        best_faq, best_doc = best.get("faq"), best.get("doc")
+        doc_answer = None
+        if best_doc is not None and best_doc.score >= max(self.doc_threshold, min_score or 0.0):
+            chunk = self._chunks[best_doc.unit.key]
+            doc_answer = KnowledgeAnswer(chunk.text, best_doc.score, "document", chunk.key, chunk.title)
+        if best_faq is not None and best_faq.score >= max(self.threshold, min_score or 0.0):
+            entry = self._faq[best_faq.unit.key]
+            supplement = None
+            if (
+                doc_answer is not None
+                and doc_answer.score >= self.SUPPLEMENT_MIN
+                and doc_answer.score >= best_faq.score - self.SUPPLEMENT_MARGIN
+            ):
+                supplement = doc_answer
+            return KnowledgeAnswer(
+                entry.answer, best_faq.score, "faq", entry.topic, entry.question, supplement
+            )
+        return doc_answer
+
+
+class KnowledgeProvider:
+    """The process's knowledge service, loaded from the persisted index in ``index_dir`` and
+    reloaded when an update replaced the index (one ``stat`` of its manifest per question), so
+    that `python -m kefu.knowledge.cli update` reaches a running assistant without a restart.
+
+    When there is no index yet (or it was built with another embedder), it is built here from
+    ``knowledge_dir``, without touching the SQL FAQ table, and a warning says to run the update.
+    """
+
+    def __init__(
+        self,
+        knowledge_dir: Path,
+        index_dir: Path,
+        embedder_name: str,
+        threshold: float,
+        answer_cache: AnswerCache | None = None,
+    ) -> None:
+        self._dir = knowledge_dir
+        self._store = IndexStore(index_dir)
+        self._embedder_name = embedder_name
+        self._threshold = threshold
+        self._answer_cache = answer_cache
+        self._service: KnowledgeService | None = None
+        self._stamp: Stamp | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> KnowledgeService:
+        stamp = self._store.stamp()
+        service = self._service
+        if service is not None and stamp == self._stamp:
+            return service
+        with self._lock:
+            stamp = self._store.stamp()
+            if self._service is None or stamp != self._stamp:
+                self._service = self._load()
+                self._stamp = self._store.stamp()
+            return self._service
+
+    def _load(self) -> KnowledgeService:
+        embedder = get_embedder(self._embedder_name)
+        manifest = self._store.manifest()
+        if manifest is None or manifest.get("embedder") != embedder.name:
+            log.warning(
+                "no knowledge index for embedder %s in %s: building it from %s "
+                "(run `python -m kefu.knowledge.cli update` to import into the database as well)",
+                embedder.name,
+                self._store.dir,
+                self._dir,
+            )
+            update_index(self._dir, self._store.dir, embedder)
+        snapshot = self._store.load()
+        if self._service is not None and snapshot.version == self._service.version:
+            return self._service  # the manifest was rewritten with the same content
+        log.info("knowledge version %s loaded from %s", snapshot.version, self._store.dir)
+        return KnowledgeService(
+            snapshot.sources,
+            embedder,
+            threshold=self._threshold,
+            vectors=snapshot.vectors,
+            version=snapshot.version,
+            answer_cache=self._answer_cache,
+        )
+
+
+_provider: KnowledgeProvider | None = None
+_provider_lock = threading.Lock()
+
+
+def answer_cache_from_settings() -> AnswerCache | None:
+    """The Redis answer cache when ``REDIS_URL`` is set, else None (no cache)."""
+    from kefu.settings import get_settings
+
+    settings = get_settings()
+    if not settings.redis_url:
+        return None
+    from kefu.knowledge.cache import RedisAnswerStore
+
+    return AnswerCache(RedisAnswerStore(settings.redis_url), ttl=settings.kb_cache_ttl)
+
+
+def get_knowledge_service() -> KnowledgeService:
+    """The process-wide knowledge service, configured from the settings."""
+    global _provider
+    with _provider_lock:
+        if _provider is None:
+            from kefu.settings import get_settings
+
+            settings = get_settings()
+            _provider = KnowledgeProvider(
+                settings.knowledge_dir,
+                settings.index_dir,
+                settings.kb_embedder,
+                settings.kb_answer_threshold,
+                answer_cache=answer_cache_from_settings(),
+            )
+    return _provider.get()

@@ -1,0 +1,1 @@
+"""Custom Rasa components and channels, referenced from config.yml and credentials.yml."""

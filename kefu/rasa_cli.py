@@ -1,0 +1,72 @@
+"""``rasa`` with telemetry and crash reporting switched off.
+
+Rasa 3.6 sends usage telemetry unless ``RASA_TELEMETRY_ENABLED=false`` and, independently of that
+flag, initialises Sentry crash reporting from a key shipped inside the package. A shop's
+conversations must not leave its servers, so every Rasa command of this project goes through
+here: ``python -m kefu.rasa_cli train|run|test|data validate ...``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def disable_phone_home() -> None:
+    """Turns off Rasa's telemetry and error reporting for this process and its children."""
+    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+    os.environ.pop("RASA_EXCEPTION_WRITE_KEY", None)
+    import rasa.telemetry
+
+    rasa.telemetry.initialize_error_reporting = lambda: None
+    rasa.telemetry.sentry_write_key = lambda: None
+
+
+# Commands that serve conversations: they get the endpoints built from the settings.
+SERVING_COMMANDS = {"run", "shell"}
+
+
+def prepare_serving() -> None:
+    """Checks the configured services and makes Rasa use the endpoints built from the settings.
+
+    Exits with a message naming the variable to fix when a setting is wrong or Redis is unreachable:
+    the server never starts on a silent fallback.
+    """
+    from kefu.runtime import endpoints
+    from kefu.runtime.redis import check_redis
+    from kefu.settings import SettingsError, get_settings
+
+    try:
+        settings = get_settings()
+        if settings.redis_url:
+            check_redis(settings.redis_url)
+    except SettingsError as exc:
+        sys.exit(f"Configuration error: {exc}")
+    endpoints.install()
+
+
+def with_response_timeout(argv: list[str], seconds: int) -> list[str]:
+    """``argv`` of ``rasa run`` with ``--response-timeout`` from the settings unless it names one."""
+    if argv[1:2] != ["run"] or argv[2:3] == ["actions"] or "--response-timeout" in argv:
+        return argv
+    return [*argv, "--response-timeout", str(seconds)]
+
+
+def main() -> None:
+    disable_phone_home()
+    from kefu.security.masking import install_log_masking
+
+    install_log_masking()
+    if sys.argv[1:2] and sys.argv[1] in SERVING_COMMANDS and sys.argv[2:3] != ["actions"]:
+        prepare_serving()
+        from kefu.settings import get_settings
+
+        sys.argv = with_response_timeout(sys.argv, get_settings().chat_response_timeout_seconds)
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""How the assistant runs in production: Rasa's endpoints and the services behind them."""

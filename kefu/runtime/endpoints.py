@@ -1,0 +1,106 @@
+"""The Rasa server's endpoints, from ``endpoints.yml`` and the settings.
+
+``endpoints.yml`` keeps what is static (``action_endpoint: url: ${ACTION_ENDPOINT_URL}``); the
+sections that depend on which services are configured are built here, one function per section,
+from :class:`~kefu.settings.Settings`. ``kefu.rasa_cli`` installs :func:`read_endpoints` in place of
+Rasa's reader for the commands that serve conversations (``run``, ``shell``), so the server runs
+with exactly what the environment says and secrets never go into a file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from kefu.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.endpoints import EndpointConfig
+
+STORES = "kefu.rasa_addons.conversation_stores"
+
+
+def tracker_store(settings: Settings) -> dict[str, Any]:
+    """Conversations in Redis when ``REDIS_URL`` is set, else in this process's memory."""
+    if settings.redis_url:
+        return {"type": f"{STORES}.RedisConversationStore"}
+    return {"type": f"{STORES}.MemoryTrackerStore"}
+
+
+def lock_store(settings: Settings) -> dict[str, Any] | None:
+    """Conversation locks in Redis when ``REDIS_URL`` is set; None: Rasa's in-memory lock store."""
+    if settings.redis_url:
+        return {"type": f"{STORES}.RedisTicketLockStore"}
+    return None
+
+
+def event_broker(settings: Settings) -> dict[str, Any] | None:
+    """The project's broker, always: it derives analytics (to RabbitMQ with ``RABBITMQ_URL``, else to the
+    database) and, with ``RABBITMQ_URL``, forwards conversation events to Rasa's RabbitMQ broker
+    (exchange ``rasa-exchange``, durable queue ``rasa_events``). See
+    :mod:`kefu.rasa_addons.analytics_broker`; the URL is read from the settings, never written here."""
+    return {
+        "type": "kefu.rasa_addons.analytics_broker.AnalyticsEventBroker",
+        "exchange_name": "rasa-exchange",
+        "queues": ["rasa_events"],
+    }
+
+
+def read_endpoints(endpoints_file: str | None, settings: Settings | None = None) -> AvailableEndpoints:
+    """``endpoints_file`` as Rasa reads it, with the generated sections and the guarded action endpoint."""
+    from rasa.core.utils import AvailableEndpoints
+    from rasa.utils.endpoints import EndpointConfig
+
+    from kefu.rasa_addons.action_endpoint import ActionServerEndpoint
+
+    settings = settings or get_settings()
+    endpoints = (_RASA_READ_ENDPOINTS or AvailableEndpoints.read_endpoints)(endpoints_file)
+    if endpoints.action is not None:
+        endpoints.action = ActionServerEndpoint.wrap(endpoints.action)
+    for name, section in (
+        ("tracker_store", tracker_store(settings)),
+        ("lock_store", lock_store(settings)),
+        ("event_broker", event_broker(settings)),
+    ):
+        if getattr(endpoints, name) is not None:
+            raise ValueError(
+                f"{endpoints_file} configures {name}, which is set from the environment "
+                "(see .env.example); remove it from the file"
+            )
+        setattr(endpoints, name, _config(EndpointConfig, section))
+    return endpoints
+
+
+def _config(cls: type[EndpointConfig], section: dict[str, Any] | None) -> EndpointConfig | None:
+    return None if section is None else cls.from_dict(dict(section))
+
+
+def install() -> None:
+    """Makes Rasa in this process read its endpoints through :func:`read_endpoints` and use the
+    configured tracker store as it is.
+
+    Rasa's agent wraps every tracker store in a ``FailSafeTrackerStore`` that, when the store fails,
+    treats the conversation as new and saves it in memory: a customer talking to several instances
+    would silently lose their conversation. Without the wrapper a store failure fails the request
+    and is logged; the conversation in Redis stays intact.
+    """
+    global _RASA_READ_ENDPOINTS
+    from rasa.core.agent import Agent
+    from rasa.core.utils import AvailableEndpoints
+
+    if _RASA_READ_ENDPOINTS is None:
+        _RASA_READ_ENDPOINTS = AvailableEndpoints.read_endpoints
+    AvailableEndpoints.read_endpoints = classmethod(lambda cls, path: read_endpoints(path))  # type: ignore[assignment]
+    Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)  # type: ignore[method-assign]
+
+
+def _tracker_store_without_fallback(store: Any, domain: Any) -> Any:
+    from kefu.rasa_addons.conversation_stores import MemoryTrackerStore
+
+    if store is None:
+        return MemoryTrackerStore(domain)
+    store.domain = domain
+    return store
+
+
+_RASA_READ_ENDPOINTS: Any = None

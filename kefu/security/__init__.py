@@ -1,0 +1,1 @@
+"""Security: customer tokens, field encryption and masking of personal data."""

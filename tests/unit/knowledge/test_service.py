@@ -1,0 +1,88 @@
+from dataclasses import replace
+
+import pytest
+
+from kefu.knowledge.cache import AnswerCache, InMemoryAnswerStore
+from kefu.knowledge.embeddings import HashingEmbedder
+from kefu.knowledge.service import KnowledgeProvider, KnowledgeService
+from kefu.knowledge.sources import load_sources
+from kefu.knowledge.store import update_index
+
+
+def service(knowledge_dir, threshold=0.25):
+    return KnowledgeService(
+        load_sources(knowledge_dir), HashingEmbedder(), threshold=threshold, doc_threshold=threshold
+    )
+
+
+def test_answers_from_the_faq_with_its_source(knowledge_dir):
+    answer = service(knowledge_dir).answer("邮费要多少钱啊")
+    assert answer is not None
+    assert (answer.source_type, answer.source_id) == ("faq", "shipping_fee")
+    assert "99元" in answer.text and "8元" in answer.text
+
+
+def test_answers_from_a_document_when_no_faq_matches(knowledge_dir):
+    answer = service(knowledge_dir).answer("羽绒服可以机洗吗")
+    assert answer is not None
+    assert answer.source_type == "document"
+    assert answer.source_title == "商品保养指南"
+    assert "不要机洗" in answer.text
+
+
+def test_below_the_threshold_there_is_no_answer(knowledge_dir):
+    assert service(knowledge_dir, threshold=0.95).answer("邮费要多少钱啊") is None
+    assert service(knowledge_dir).answer("今天天气怎么样呢朋友") is None
+
+
+@pytest.fixture
+def provider(knowledge_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr("kefu.knowledge.service.get_embedder", lambda name: HashingEmbedder())
+    return KnowledgeProvider(knowledge_dir, tmp_path / "index", "hashing", 0.25)
+
+
+def test_provider_builds_a_missing_index_then_loads_it_once(provider, knowledge_dir, tmp_path):
+    service = provider.get()
+    assert (tmp_path / "index" / "manifest.json").is_file()
+    assert provider.get() is service
+    assert service.answer("运费怎么算").source_id == "shipping_fee"
+
+
+def test_provider_picks_up_an_update_without_restart(provider, knowledge_dir, tmp_path):
+    before = provider.get()
+    faq = knowledge_dir / "faq.yml"
+    faq.write_text(
+        faq.read_text(encoding="utf-8").replace("不满99元收取运费8元", "不满99元收取运费10元"), "utf-8"
+    )
+    assert provider.get() is before  # an edited file alone changes nothing: the update publishes it
+    update_index(knowledge_dir, tmp_path / "index", HashingEmbedder())
+    after = provider.get()
+    assert after is not before and after.version != before.version
+    assert "10元" in after.answer("运费怎么算").text
+
+
+def cached_service(knowledge_dir, cache, version):
+    return KnowledgeService(
+        load_sources(knowledge_dir), HashingEmbedder(), threshold=0.25, version=version, answer_cache=cache
+    )
+
+
+def test_answers_come_from_the_cache_the_second_time(knowledge_dir):
+    cache = AnswerCache(InMemoryAnswerStore())
+    knowledge = cached_service(knowledge_dir, cache, "v1")
+    first = knowledge.answer("邮费要多少钱啊")
+    unsure = knowledge.answer("今天天气怎么样呢朋友")
+    assert first is not None and unsure is None
+    assert cache.lookups == 0  # never seen before: the Bloom filter skipped the store
+    knowledge.index = None  # from now on, any retrieval would fail
+    assert knowledge.answer("郵費要多少錢啊") == first  # the same question once normalised
+    assert knowledge.answer("今天天气怎么样呢朋友") is None
+    assert cache.lookups == 2
+
+
+def test_a_new_knowledge_version_does_not_see_older_answers(knowledge_dir):
+    cache = AnswerCache(InMemoryAnswerStore())
+    cached_service(knowledge_dir, cache, "v1").answer("邮费要多少钱啊")
+    newer = cached_service(knowledge_dir, cache, "v2")
+    newer._faq["shipping_fee"] = replace(newer._faq["shipping_fee"], answer="全场包邮。")
+    assert newer.answer("邮费要多少钱啊").text == "全场包邮。"

@@ -1,0 +1,115 @@
+import json
+import logging
+import re
+
+import pytest
+from rasa.core.channels.channel import UserMessage
+
+from kefu.rasa_addons import rest_channel
+from kefu.rasa_addons.message_guard import FAILURE_REPLY
+from kefu.rasa_addons.rest_channel import BadRestRequest, RestInput, RestMessage, parse_rest_body
+from kefu.settings import Settings
+
+
+def body(**fields) -> bytes:
+    return json.dumps(fields).encode()
+
+
+@pytest.mark.parametrize(
+    ("raw", "field"),
+    [
+        (b"{not json", "JSON"),
+        (b"", "JSON"),
+        (b"\xff\xfe{", "JSON"),
+        (b"[" * 100_000, "JSON"),
+        (b"[]", "JSON"),
+        (b'"hi"', "JSON"),
+        (b"null", "JSON"),
+        (body(message="hi"), "sender"),
+        (body(sender=None, message="hi"), "sender"),
+        (body(sender=7, message="hi"), "sender"),
+        (body(sender="", message="hi"), "sender"),
+        (body(sender=" ", message="hi"), "sender"),
+        (body(sender="u" * 256, message="hi"), "sender"),
+        (body(sender="u1"), "message"),
+        (body(sender="u1", message=None), "message"),
+        (body(sender="u1", message=7), "message"),
+        (body(sender="u1", message={"text": "hi"}), "message"),
+        (body(sender="u1", message="hi", metadata="t=1"), "metadata"),
+        (body(sender="u1", message="hi", metadata=[1]), "metadata"),
+        (body(sender="u1", message="hi", input_channel=1), "input_channel"),
+    ],
+)
+def test_malformed_bodies_are_refused_in_chinese_and_english(raw, field):
+    with pytest.raises(BadRestRequest) as refused:
+        parse_rest_body(raw, "rest")
+
+    explanation = str(refused.value)
+    assert field in explanation
+    assert re.search(r"[\u4e00-\u9fff]", explanation)
+    assert re.search(r"The (request body|field)", explanation)
+
+
+def test_a_well_formed_body():
+    parsed = parse_rest_body(body(sender="u1", message=" 你好 ", metadata={"user_token": "t"}), "rest")
+
+    assert parsed == RestMessage("u1", " 你好 ", "rest", {"user_token": "t"})
+
+
+def test_optional_fields_default():
+    assert parse_rest_body(body(sender="u1", message=""), "rest") == RestMessage("u1", "", "rest", None)
+    assert parse_rest_body(body(sender="u1", message="hi", metadata=None), "rest").metadata is None
+
+
+def test_the_client_may_name_its_input_channel_as_with_rasa():
+    assert (
+        parse_rest_body(body(sender="u1", message="hi", input_channel="app"), "rest").input_channel == "app"
+    )
+    assert parse_rest_body(body(sender="u1", message="hi", input_channel=""), "rest").input_channel == "rest"
+
+
+def test_keeps_rasas_channel_name_and_url():
+    channel = RestInput(max_message_chars=10)
+    assert (channel.name(), channel.url_prefix()) == ("rest", "rest")
+
+
+def test_rasas_from_credentials_builds_this_channel_with_the_settings_limit(monkeypatch):
+    monkeypatch.setattr(rest_channel, "get_settings", lambda: Settings(max_message_chars=42))
+
+    channel = RestInput.from_credentials({})
+
+    assert type(channel) is RestInput
+    assert channel.max_message_chars == 42
+
+
+@pytest.mark.parametrize("limit", [0, -1])
+def test_refuses_an_unusable_message_limit(limit):
+    with pytest.raises(ValueError, match="MAX_MESSAGE_CHARS"):
+        RestInput(max_message_chars=limit)
+
+
+async def test_replies_collected_before_a_failure_are_returned_and_the_failure_logged(caplog):
+    async def half_answering(message: UserMessage) -> None:
+        await message.output_channel.send_text_message(message.sender_id, "稍等")
+        raise RuntimeError("action server down")
+
+    replies = await RestInput(max_message_chars=10)._collect_replies(
+        half_answering, RestMessage("u1", "你好", "rest", None)
+    )
+
+    assert replies == [{"recipient_id": "u1", "text": "稍等"}]
+    assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    assert "action server down" in caplog.text
+
+
+async def test_a_failure_before_any_reply_is_answered_with_an_apology(caplog):
+    async def failing(message: UserMessage) -> None:
+        raise ConnectionError("tracker store unreachable")
+
+    replies = await RestInput(max_message_chars=10)._collect_replies(
+        failing, RestMessage("u1", "你好", "rest", None)
+    )
+
+    assert replies == [{"recipient_id": "u1", "text": FAILURE_REPLY}]
+    assert "抱歉" in FAILURE_REPLY and "转人工" in FAILURE_REPLY
+    assert "tracker store unreachable" in caplog.text
