@@ -153,7 +153,10 @@ class AccountService:
         if production or self.accounts.all():
             return None
         chosen = password or secrets.token_urlsafe(12)
-        self.accounts.create(BOOTSTRAP_ADMIN, hash_password(chosen), Role.ADMIN.value)
+        try:
+            self.accounts.create(BOOTSTRAP_ADMIN, hash_password(chosen), Role.ADMIN.value)
+        except DuplicateAccountError:  # another server process (SANIC_WORKERS > 1) made it first
+            return None
         return chosen
 
 

@@ -119,6 +119,20 @@ def test_development_bootstraps_one_admin_production_none(service, db_url, clock
     assert service.bootstrap_admin("") is None  # once only
 
 
+def test_a_second_server_process_losing_the_bootstrap_race_gets_none(db_url, clock):
+    """Two workers (SANIC_WORKERS=2) both see no account, and both try to create the admin."""
+    repository = AccountRepository(db_url, clock=clock)
+    first, second = AccountService(repository), AccountService(repository)
+    all_accounts = repository.all
+    repository.all = lambda: []  # both saw an empty table before either wrote
+    try:
+        winner = first.bootstrap_admin("")
+        assert second.bootstrap_admin("") is None
+    finally:
+        repository.all = all_accounts
+    assert winner and first.login("admin", winner) is not None
+
+
 def test_deny_by_default():
     assert allowed(Role.ADMIN, Permission.DELETE_KNOWLEDGE)
     assert allowed("customer", Permission.SEND_MESSAGE) and allowed("customer", Permission.VIEW_FAQ)
