@@ -43,7 +43,7 @@ index: db  ## import the knowledge into the FAQ table and the index (embeds only
 
 $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 	@echo "Training the assistant (model missing or older than its data, config or domain)..."
-	$(RASA) train --fixed-model-name kefu --out models
+	EMBEDDER_THREADS=$$(nproc) $(RASA) train --fixed-model-name kefu --out models
 	@touch $@
 
 train: $(MODEL)  ## train the model when it is missing or stale

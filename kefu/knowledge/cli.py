@@ -13,6 +13,7 @@ on its next question. ``build`` is the old name of ``update``.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -60,7 +61,7 @@ def update(rebuild: bool = False, use_db: bool = True, progress: bool = True) ->
 
     settings = get_settings()
     try:
-        embedder = get_embedder(settings.kb_embedder)
+        embedder = get_embedder(settings.kb_embedder, threads=os.cpu_count())  # a batch job: every core
     except Exception as exc:  # the embedder's own errors: a missing package, an unreadable model
         raise OperatorError(f"KB_EMBEDDER={settings.kb_embedder!r} can't be loaded: {exc}") from exc
     return update_index(

