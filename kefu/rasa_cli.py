@@ -43,6 +43,10 @@ def prepare_serving() -> None:
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
     endpoints.install()
+    from kefu.rasa_addons import action_results, event_types
+
+    action_results.install()
+    event_types.install()
 
 
 def with_response_timeout(argv: list[str], seconds: int) -> list[str]:
