@@ -159,6 +159,8 @@ class Settings:
     redis_key_prefix: str = "kefu"
     redis_tracker_expiry_days: float = 30.0
     session_expiration_minutes: float = 15.0
+    # The processor sees about this many of a long conversation's latest events (0: all of them).
+    tracker_window_events: int = 60
     rabbitmq_url: str = ""
     # Analytics: the local spool (events wait there until RabbitMQ, or the database, takes them), the
     # prefix of the RabbitMQ exchange and queues, and the consumer's retry delays (one per attempt).
@@ -232,6 +234,7 @@ def load_settings() -> Settings:
         session_expiration_minutes=_positive(
             "SESSION_EXPIRATION_MINUTES", defaults.session_expiration_minutes
         ),
+        tracker_window_events=_int("TRACKER_WINDOW_EVENTS", defaults.tracker_window_events),
         rabbitmq_url=_env("RABBITMQ_URL", ""),
         analytics_spool_path=Path(_env("ANALYTICS_SPOOL_PATH", str(defaults.analytics_spool_path))),
         analytics_queue_prefix=_env("ANALYTICS_QUEUE_PREFIX", defaults.analytics_queue_prefix),

@@ -11,7 +11,10 @@ own in three ways:
   instances sharing one Redis serve one customer's messages strictly one at a time; Rasa's
   ``RedisLockStore`` reads and writes separately, so two instances can both take the first ticket;
 - the session expiry comes from ``SESSION_EXPIRATION_MINUTES`` rather than from the trained
-  model's domain, so changing it needs no retraining.
+  model's domain, so changing it needs no retraining;
+- the processor gets the latest ``TRACKER_WINDOW_EVENTS`` events of a long conversation, so a
+  turn costs the same at turn 150 as at turn 5 (:mod:`kefu.rasa_addons.tracker_window`); the
+  stored record keeps every event.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain, SessionConfig
 from rasa.utils.endpoints import EndpointConfig
 
+from kefu.rasa_addons.tracker_window import WindowedHistory
 from kefu.runtime.redis import check_redis, redis_client
 from kefu.settings import Settings, get_settings
 
@@ -58,7 +62,7 @@ class _SessionSettings:
         self._domain = apply_session_settings(domain or Domain.empty(), self._settings)
 
 
-class MemoryTrackerStore(_SessionSettings, InMemoryTrackerStore):
+class MemoryTrackerStore(_SessionSettings, WindowedHistory, InMemoryTrackerStore):
     """Rasa's in-memory tracker store with the configured session expiry (``REDIS_URL`` empty)."""
 
     def __init__(
@@ -71,9 +75,16 @@ class MemoryTrackerStore(_SessionSettings, InMemoryTrackerStore):
         self._settings = settings or get_settings()
         super().__init__(domain or Domain.empty(), event_broker)
         self.domain = self._domain
+        self.window_events = self._settings.tracker_window_events
+
+    def _read_record(self, sender_id: str) -> str | None:
+        return self.store.get(sender_id)
+
+    def _write_record(self, sender_id: str, serialised: str) -> None:
+        self.store[sender_id] = serialised
 
 
-class RedisConversationStore(_SessionSettings, RedisTrackerStore):
+class RedisConversationStore(_SessionSettings, WindowedHistory, RedisTrackerStore):
     """Trackers in Redis under ``<REDIS_KEY_PREFIX>:tracker:<conversation id>``, expiring when idle."""
 
     def __init__(
@@ -94,6 +105,13 @@ class RedisConversationStore(_SessionSettings, RedisTrackerStore):
         self.red = client
         self.key_prefix = f"{settings.redis_key_prefix}:tracker:"
         self.domain = self._domain
+        self.window_events = settings.tracker_window_events
+
+    def _read_record(self, sender_id: str) -> str | None:
+        return self.red.get(self.key_prefix + sender_id)
+
+    def _write_record(self, sender_id: str, serialised: str) -> None:
+        self.red.set(self.key_prefix + sender_id, serialised, ex=self.record_exp or None)
 
 
 class RedisTicketLockStore(LockStore):
