@@ -132,7 +132,10 @@ class WindowedHistory:
     """Tracker store mixin: windowed trackers for the processor, whole records in storage.
 
     A store using it implements ``_read_record(sender_id) -> str | None`` and
-    ``_write_record(sender_id, serialised)``, and sets ``window_events`` (0: no window).
+    ``_write_record(sender_id, serialised)``, and sets ``window_events`` (0: no window). Every
+    tracker it hands out is marked with what it was made from, so saving appends the new events
+    (and streams them to the event broker) without reading the conversation back: Rasa's stores
+    deserialise the stored conversation twice more on every save.
     """
 
     window_events: int = 0
@@ -149,7 +152,7 @@ class WindowedHistory:
         max_event_history: int | None = None,
         append_action_listen: bool = True,
     ) -> DialogueStateTracker:
-        if self.window_events > 0 and max_event_history is None:
+        if max_event_history is None:
             tracker = self._windowed_tracker(sender_id)
             if tracker is not None:
                 return tracker
@@ -158,22 +161,25 @@ class WindowedHistory:
         )
 
     def _windowed_tracker(self, sender_id: str) -> DialogueStateTracker | None:
+        """The latest session from the stored record (windowed when long), marked for :meth:`save`."""
         stored = self._read_record(sender_id)
         if stored is None:
             return None
         events = json.loads(stored).get("events") or []
-        window = windowed_events(events, self.window_events)
-        if window is None:
-            return None
         tracker: DialogueStateTracker = self.init_tracker(sender_id)  # type: ignore[attr-defined]
-        tracker.recreate_from_dialogue(Dialogue(sender_id, window[0]))
-        trigger = window[1].loop_trigger
-        if (
-            trigger
-            and tracker.active_loop is not None
-            and not tracker.active_loop.trigger_message.get("text")
-        ):
-            tracker.active_loop.trigger_message = trigger  # the form was started before the cut
+        window = windowed_events(events, self.window_events)
+        if window is None:  # the whole session, as Rasa's retrieve gives it
+            session = events[session_start(events) :]
+            tracker.recreate_from_dialogue(Dialogue.from_parameters({"name": sender_id, "events": session}))
+        else:
+            tracker.recreate_from_dialogue(Dialogue(sender_id, window[0]))
+            trigger = window[1].loop_trigger
+            if (
+                trigger
+                and tracker.active_loop is not None
+                and not tracker.active_loop.trigger_message.get("text")
+            ):
+                tracker.active_loop.trigger_message = trigger  # the form was started before the cut
         setattr(tracker, WINDOW_ATTRIBUTE, Window(len(events), len(tracker.events)))
         return tracker
 

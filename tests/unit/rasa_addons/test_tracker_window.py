@@ -112,16 +112,23 @@ def test_saving_appends_only_the_turns_new_events_and_streams_them_once():
     assert {p["sender_id"] for p in broker.published} == {SENDER}
 
 
-def test_a_short_conversation_or_a_window_of_zero_is_not_cut():
+def test_a_short_conversation_or_a_window_of_zero_is_not_cut_and_still_saves_by_appending():
+    broker = Broker()
     events = long_conversation(5)
-    memory = store(60)
+    memory = store(60, broker)
     saved(memory, events)
+    broker.published.clear()
     tracker = asyncio.run(memory.get_or_create_tracker(SENDER))
-    assert not hasattr(tracker, WINDOW_ATTRIBUTE) and len(tracker.events) == len(events)
+    assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in events]
+    for event in turn("还有吗", "faq", "action_answer_faq", 9_000.0):
+        tracker.update(event)
+    asyncio.run(memory.save(tracker))
+    assert len(asyncio.run(memory.retrieve_full_tracker(SENDER)).events) == len(events) + 4
+    assert len(broker.published) == 4
     off = store(0)
     saved(off, long_conversation(40))
     tracker = asyncio.run(off.get_or_create_tracker(SENDER))
-    assert not hasattr(tracker, WINDOW_ATTRIBUTE)
+    assert len(tracker.events) == len(long_conversation(40))
 
 
 def test_only_the_latest_session_is_windowed_and_older_sessions_stay_stored():
