@@ -18,8 +18,15 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKER = ROOT / "docker"
-# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}) and by the interpreter.
-NOT_SETTINGS = {"ACTION_ENDPOINT_URL", "RASA_TELEMETRY_ENABLED", "PYTHONPATH", "TF_CPP_MIN_LOG_LEVEL"}
+# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}), by Rasa itself
+# (SANIC_WORKERS) and by the interpreter.
+NOT_SETTINGS = {
+    "ACTION_ENDPOINT_URL",
+    "RASA_TELEMETRY_ENABLED",
+    "PYTHONPATH",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "SANIC_WORKERS",
+}
 OUR_SERVICES = ("rasa1", "rasa2", "actions", "migrate", "consumer")
 # What production refuses to start without, and where it is needed.
 REQUIRED = {
