@@ -29,7 +29,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain, SessionConfig
 from rasa.utils.endpoints import EndpointConfig
 
-from kefu.rasa_addons.tracker_window import WindowedHistory
+from kefu.rasa_addons.tracker_window import WindowedHistory, insertion
 from kefu.runtime.redis import check_redis, redis_client
 from kefu.settings import Settings, get_settings
 
@@ -76,12 +76,29 @@ class MemoryTrackerStore(_SessionSettings, WindowedHistory, InMemoryTrackerStore
         super().__init__(domain or Domain.empty(), event_broker)
         self.domain = self._domain
         self.window_events = self._settings.tracker_window_events
+        self._windows: dict[str, str] = {}
 
     def _read_record(self, sender_id: str) -> str | None:
         return self.store.get(sender_id)
 
-    def _write_record(self, sender_id: str, serialised: str) -> None:
+    def _write_record(self, sender_id: str, serialised: str) -> int:
         self.store[sender_id] = serialised
+        return len(serialised)
+
+    def _append_to_record(self, sender_id: str, items: str) -> int | None:
+        stored = self.store.get(sender_id)
+        insert = insertion(stored[-2:], items) if stored else None
+        if stored is None or insert is None or stored.endswith("[]}"):
+            return None
+        self.store[sender_id] = record = stored[:-2] + insert
+        return len(record)
+
+    def _read_window(self, sender_id: str) -> tuple[str | None, int | None]:
+        stored = self.store.get(sender_id)
+        return self._windows.get(sender_id), None if stored is None else len(stored)
+
+    def _write_window(self, sender_id: str, serialised: str) -> None:
+        self._windows[sender_id] = serialised
 
 
 class RedisConversationStore(_SessionSettings, WindowedHistory, RedisTrackerStore):
@@ -107,11 +124,41 @@ class RedisConversationStore(_SessionSettings, WindowedHistory, RedisTrackerStor
         self.domain = self._domain
         self.window_events = settings.tracker_window_events
 
+    def _window_key(self, sender_id: str) -> str:
+        return f"{self._settings.redis_key_prefix}:window:{sender_id}"
+
     def _read_record(self, sender_id: str) -> str | None:
         return self.red.get(self.key_prefix + sender_id)
 
-    def _write_record(self, sender_id: str, serialised: str) -> None:
+    def _write_record(self, sender_id: str, serialised: str) -> int:
         self.red.set(self.key_prefix + sender_id, serialised, ex=self.record_exp or None)
+        return len(serialised.encode("utf-8"))
+
+    def _append_to_record(self, sender_id: str, items: str) -> int | None:
+        # Under the conversation's lock: nothing else writes the record between these two steps.
+        key = self.key_prefix + sender_id
+        pipe = self.red.pipeline(transaction=False)
+        pipe.strlen(key)
+        pipe.getrange(key, -2, -1)
+        length, ending = pipe.execute()
+        insert = insertion(ending, items) if length else None
+        if insert is None:
+            return None
+        pipe = self.red.pipeline(transaction=False)
+        pipe.setrange(key, length - 2, insert)
+        if self.record_exp:
+            pipe.expire(key, self.record_exp)
+        return int(pipe.execute()[0])
+
+    def _read_window(self, sender_id: str) -> tuple[str | None, int | None]:
+        pipe = self.red.pipeline(transaction=False)
+        pipe.get(self._window_key(sender_id))
+        pipe.strlen(self.key_prefix + sender_id)
+        window, length = pipe.execute()
+        return window, int(length) or None
+
+    def _write_window(self, sender_id: str, serialised: str) -> None:
+        self.red.set(self._window_key(sender_id), serialised, ex=self.record_exp or None)
 
 
 class RedisTicketLockStore(LockStore):

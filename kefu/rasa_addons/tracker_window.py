@@ -41,9 +41,8 @@ WINDOW_ATTRIBUTE = "_kefu_window"
 
 @dataclass
 class Window:
-    """What a windowed tracker was made from: the stored record's event count and its own."""
+    """Marks a tracker made by :class:`WindowedHistory`: how many of its events are stored."""
 
-    stored_events: int
     tracker_events: int
 
 
@@ -101,10 +100,12 @@ def state_before(events: Iterable[Mapping[str, Any]]) -> CutState:
     return CutState(restored, parse_data)  # type: ignore[arg-type]
 
 
-def windowed_events(events: list[Mapping[str, Any]], limit: int) -> tuple[list[Event], CutState] | None:
-    """The latest session's events cut to about ``limit``, behind a prefix restoring the state at
-    the cut, and that state; None when the session is short enough (or no customer message offers
-    a cut)."""
+def windowed_events(
+    events: list[Mapping[str, Any]], limit: int
+) -> tuple[list[dict[str, Any]], CutState] | None:
+    """The latest session's events (as dicts) cut to about ``limit``, behind a prefix restoring the
+    state at the cut, and that state; None when the session is short enough (or no customer message
+    offers a cut)."""
     start = session_start(events)
     if limit <= 0 or len(events) - start <= limit:
         return None
@@ -124,18 +125,35 @@ def windowed_events(events: list[Mapping[str, Any]], limit: int) -> tuple[list[E
     ]
     for event in prefix:
         event.timestamp = stamp
-    tail = Dialogue.from_parameters({"name": "", "events": list(events[cut:])}).events
-    return prefix + tail, state
+    return [event.as_dict() for event in prefix] + [dict(e) for e in events[cut:]], state
+
+
+def latest_session(
+    events: list[Mapping[str, Any]], limit: int
+) -> tuple[list[dict[str, Any]], CutState | None]:
+    """What the processor works on: the latest session, windowed when it is longer than ``limit``."""
+    window = windowed_events(events, limit)
+    if window is None:
+        return [dict(e) for e in events[session_start(events) :]], None
+    return window
 
 
 class WindowedHistory:
     """Tracker store mixin: windowed trackers for the processor, whole records in storage.
 
-    A store using it implements ``_read_record(sender_id) -> str | None`` and
-    ``_write_record(sender_id, serialised)``, and sets ``window_events`` (0: no window). Every
-    tracker it hands out is marked with what it was made from, so saving appends the new events
-    (and streams them to the event broker) without reading the conversation back: Rasa's stores
-    deserialise the stored conversation twice more on every save.
+    A store keeps two things per conversation: the record (every event, Rasa's JSON with the events
+    listed last) and the window (the events the processor needs next time, with the record's length
+    when it was written). A message costs the same at turn 150 as at turn 5:
+
+    - :meth:`get_or_create_tracker` builds the tracker from the window when the record still has the
+      length the window names (anything else, e.g. a record rewritten by Rasa's own ``save``, falls
+      back to reading the record);
+    - :meth:`save` appends the turn's new events to the end of the record in place, streams them to
+      the event broker, and writes the next window. Rasa's stores read the whole conversation back
+      twice and rewrite it on every save.
+
+    Stores implement the ``_read_record``/``_write_record``/``_append_to_record``/``_read_window``/
+    ``_write_window`` primitives below and set ``window_events`` (0: no window).
     """
 
     window_events: int = 0
@@ -143,7 +161,20 @@ class WindowedHistory:
     def _read_record(self, sender_id: str) -> str | None:
         raise NotImplementedError
 
-    def _write_record(self, sender_id: str, serialised: str) -> None:
+    def _write_record(self, sender_id: str, serialised: str) -> int:
+        """Stores the record; returns its length (the window's check)."""
+        raise NotImplementedError
+
+    def _append_to_record(self, sender_id: str, items: str) -> int | None:
+        """Appends ``items`` (serialised events, comma-separated) to the record's events in place;
+        its new length, or None when the record is missing or not in this module's layout."""
+        raise NotImplementedError
+
+    def _read_window(self, sender_id: str) -> tuple[str | None, int | None]:
+        """The stored window and the record's current length."""
+        raise NotImplementedError
+
+    def _write_window(self, sender_id: str, serialised: str) -> None:
         raise NotImplementedError
 
     async def get_or_create_tracker(
@@ -161,57 +192,72 @@ class WindowedHistory:
         )
 
     def _windowed_tracker(self, sender_id: str) -> DialogueStateTracker | None:
-        """The latest session from the stored record (windowed when long), marked for :meth:`save`."""
-        stored = self._read_record(sender_id)
-        if stored is None:
-            return None
-        events = json.loads(stored).get("events") or []
+        """The latest session (windowed when long), marked for :meth:`save`; None for a new customer."""
+        window, length = self._read_window(sender_id)
+        state: CutState | None = None
+        session: list[dict[str, Any]] | None = None
+        if window is not None and length:
+            stored_window = json.loads(window)
+            if stored_window.get("length") == length:
+                session = stored_window.get("events") or []
+        if session is None:
+            stored = self._read_record(sender_id)
+            if stored is None:
+                return None
+            session, state = latest_session(json.loads(stored).get("events") or [], self.window_events)
         tracker: DialogueStateTracker = self.init_tracker(sender_id)  # type: ignore[attr-defined]
-        window = windowed_events(events, self.window_events)
-        if window is None:  # the whole session, as Rasa's retrieve gives it
-            session = events[session_start(events) :]
-            tracker.recreate_from_dialogue(Dialogue.from_parameters({"name": sender_id, "events": session}))
-        else:
-            tracker.recreate_from_dialogue(Dialogue(sender_id, window[0]))
-            trigger = window[1].loop_trigger
-            if (
-                trigger
-                and tracker.active_loop is not None
-                and not tracker.active_loop.trigger_message.get("text")
-            ):
-                tracker.active_loop.trigger_message = trigger  # the form was started before the cut
-        setattr(tracker, WINDOW_ATTRIBUTE, Window(len(events), len(tracker.events)))
+        tracker.recreate_from_dialogue(Dialogue.from_parameters({"name": sender_id, "events": session}))
+        trigger = state.loop_trigger if state else None
+        if (
+            trigger
+            and tracker.active_loop is not None
+            and not tracker.active_loop.trigger_message.get("text")
+        ):
+            tracker.active_loop.trigger_message = trigger  # the form was started before the cut
+        setattr(tracker, WINDOW_ATTRIBUTE, Window(len(tracker.events)))
         return tracker
 
     async def save(self, tracker: DialogueStateTracker, *args: Any, **kwargs: Any) -> None:
         window: Window | None = getattr(tracker, WINDOW_ATTRIBUTE, None)
-        stored = self._read_record(tracker.sender_id) if window is not None else None
-        if window is None or stored is None:
+        if window is None:
             await super().save(tracker, *args, **kwargs)  # type: ignore[misc]
             return
-        new_events = list(tracker.events)[window.tracker_events :]
+        events = list(tracker.events)
+        new_events = events[window.tracker_events :]
         if not new_events:
             return
+        sender_id = tracker.sender_id
+        items = ", ".join(json.dumps(event.as_dict(), ensure_ascii=False) for event in new_events)
+        length = self._append_to_record(sender_id, items)
+        if length is None:  # a record in Rasa's layout, or deleted meanwhile: write it whole
+            stored = self._read_record(sender_id)
+            if stored is None:
+                delattr(tracker, WINDOW_ATTRIBUTE)
+                await super().save(tracker, *args, **kwargs)  # type: ignore[misc]
+                return
+            length = self._write_record(sender_id, appended(sender_id, stored, new_events))
         broker = getattr(self, "event_broker", None)
         if broker is not None:
-            await self._stream_new_events(broker, new_events, tracker.sender_id)  # type: ignore[attr-defined]
-        self._write_record(tracker.sender_id, appended(tracker.sender_id, stored, new_events))
-        window.stored_events += len(new_events)
-        window.tracker_events = len(tracker.events)
+            await self._stream_new_events(broker, new_events, sender_id)  # type: ignore[attr-defined]
+        session, _ = latest_session([event.as_dict() for event in events], self.window_events)
+        self._write_window(sender_id, json.dumps({"length": length, "events": session}, ensure_ascii=False))
+        window.tracker_events = len(events)
 
 
 def appended(sender_id: str, stored: str, new_events: list[Event]) -> str:
-    """The serialised record ``stored`` with ``new_events`` at the end of its events.
-
-    Records this module writes list the events last (``{"name": ..., "events": [...]}``), so new
-    events are appended to the text without parsing the conversation so far; a record in Rasa's
-    order (name last) is rewritten once in that order.
-    """
+    """The serialised record ``stored`` with ``new_events`` at the end of its events, in this module's
+    layout (``{"name": ..., "events": [...]}``, events last, so later events can be appended in place)."""
     items = ", ".join(json.dumps(event.as_dict(), ensure_ascii=False) for event in new_events)
-    if stored.endswith("[]}"):
-        return f"{stored[:-2]}{items}]}}"
-    if stored.endswith("]}"):
-        return f"{stored[:-2]}, {items}]}}"
+    insert = insertion(stored[-2:], items)
+    if insert is not None and not stored.endswith("[]}"):
+        return f"{stored[:-2]}{insert}"
     events = json.loads(stored).get("events") or []
     events.extend(event.as_dict() for event in new_events)
     return json.dumps({"name": sender_id, "events": events}, ensure_ascii=False)
+
+
+def insertion(ending: str, items: str) -> str | None:
+    """What replaces a record's last two characters to append ``items`` (serialised events), judged by
+    those two: ``]}`` ends this module's layout (whose events list is never empty); Rasa's ends with
+    the name, ``"}``, and gets None."""
+    return f", {items}]}}" if ending == "]}" else None

@@ -72,6 +72,30 @@ async def test_trackers_are_stored_under_the_prefix_and_expire(settings):
     assert [e.text for e in stored.events if isinstance(e, UserUttered)] == ["你好"]
 
 
+async def test_a_long_conversation_is_served_from_its_window_and_stored_whole(settings):
+    settings = dataclasses.replace(settings, tracker_window_events=20)
+    store = RedisConversationStore(Domain.empty(), settings=settings)
+    sender = f"long-{uuid.uuid4().hex}"
+    events = [ActionExecuted("action_session_start", timestamp=1), SessionStarted(timestamp=1)]
+    for i in range(30):
+        events += [
+            UserUttered(f"问题{i}", {"name": "faq", "confidence": 0.9}, timestamp=10 + i),
+            ActionExecuted("action_listen", timestamp=10.5 + i),
+        ]
+    await store.save(DialogueStateTracker.from_events(sender, events, []))  # Rasa's layout
+    for i in range(3):
+        tracker = await store.get_or_create_tracker(sender)
+        assert len(tracker.events) <= 20 + 4 and tracker.latest_message.text == f"问题{29 + i}"
+        tracker.update(UserUttered(f"问题{30 + i}", {"name": "faq", "confidence": 0.9}, timestamp=50 + i))
+        await store.save(tracker)  # the first save rewrites the record, the next ones append in place
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    assert client.get(f"{settings.redis_key_prefix}:tracker:{sender}").endswith("]}")
+    assert 0 < client.ttl(f"{settings.redis_key_prefix}:window:{sender}") <= 24 * 3600
+    whole = await store.retrieve_full_tracker(sender)
+    texts = [e.text for e in whole.events if isinstance(e, UserUttered)]
+    assert texts == [f"问题{i}" for i in range(33)]
+
+
 def test_the_session_expiry_comes_from_the_settings_and_slots_follow_the_domain(settings):
     store = RedisConversationStore(settings=dataclasses.replace(settings, session_expiration_minutes=5))
     for carry_over in (False, True):

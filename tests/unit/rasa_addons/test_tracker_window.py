@@ -191,12 +191,44 @@ def test_the_forms_trigger_message_is_the_customer_message_that_started_it():
 def test_the_cut_is_at_a_customer_message_within_the_limit():
     events = [e.as_dict() for e in long_conversation(40)]
     window, _ = windowed_events(events, 60)
-    prefix = [type(e) for e in window[:3]]
-    assert prefix == [ActionExecuted, SessionStarted, SlotSet]
-    first_kept = next(i for i, e in enumerate(window) if isinstance(e, UserUttered))
-    kept = [e.as_dict() for e in window[first_kept:]]
+    assert [e["event"] for e in window[:3]] == ["action", "session_started", "slot"]
+    first_kept = next(i for i, e in enumerate(window) if e["event"] == "user")
+    kept = window[first_kept:]
     assert len(kept) <= 60 and kept == events[len(events) - len(kept) :]
     assert windowed_events(events, 1000) is None
+
+
+def test_the_next_turn_is_read_from_the_window_not_the_record():
+    memory = store(60)
+    saved(memory, long_conversation(40))
+    tracker = asyncio.run(memory.get_or_create_tracker(SENDER))
+    for event in turn("还有吗", "faq", "action_answer_faq", 9_000.0):
+        tracker.update(event)
+    asyncio.run(memory.save(tracker))
+    reads = []
+    memory._read_record = lambda sender_id: reads.append(sender_id)  # the record is not needed
+    again = asyncio.run(memory.get_or_create_tracker(SENDER))
+    assert reads == [] and again.latest_message.text == "还有吗"
+    assert again.current_slot_values() == tracker.current_slot_values()
+    assert again.active_loop_name == "order_form" and len(again.events) <= 60 + 8
+
+
+def test_a_record_changed_behind_the_window_is_read_again():
+    memory = store(60)
+    saved(memory, long_conversation(40))
+    tracker = asyncio.run(memory.get_or_create_tracker(SENDER))
+    tracker.update(UserUttered("第一句", {"name": "faq", "confidence": 0.9}, timestamp=9_000.0))
+    asyncio.run(memory.save(tracker))
+    # Someone rewrites the record in Rasa's layout (the admin API appends through Rasa's save).
+    whole = asyncio.run(memory.retrieve_full_tracker(SENDER))
+    whole.update(BotUttered("人工客服：您好", timestamp=9_001.0))
+    memory.store[SENDER] = memory.serialise_tracker(whole)
+    again = asyncio.run(memory.get_or_create_tracker(SENDER))
+    assert again.latest_bot_utterance.text == "人工客服：您好"
+    again.update(UserUttered("第二句", {"name": "faq", "confidence": 0.9}, timestamp=9_002.0))
+    asyncio.run(memory.save(again))  # rewritten once in the appendable layout
+    texts = [e.text for e in asyncio.run(memory.retrieve_full_tracker(SENDER)).events if hasattr(e, "text")]
+    assert texts[-3:] == ["第一句", "人工客服：您好", "第二句"]
 
 
 def test_appending_to_a_record_in_either_key_order_gives_the_same_events():
@@ -206,7 +238,7 @@ def test_appending_to_a_record_in_either_key_order_gives_the_same_events():
     old = [e.as_dict() for e in long_conversation(3)]
     rasa_order = json.dumps({"events": old, "name": SENDER})
     once = appended(SENDER, rasa_order, new)
-    twice = appended(SENDER, once, new)  # now in this module's order: appended as text
+    twice = appended(SENDER, once, new)  # now in this module's layout: appended as text
     assert json.loads(twice) == {"name": SENDER, "events": old + [e.as_dict() for e in new] * 2}
     assert json.loads(appended(SENDER, json.dumps({"name": SENDER, "events": []}), new))["events"] == [
         e.as_dict() for e in new
