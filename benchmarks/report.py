@@ -236,15 +236,19 @@ def _serving(results: dict[str, Any], plots: Path, lines: list[str]) -> None:
     section = results.get("serving")
     if not section or "vanilla" not in section:
         return
-    from benchmarks.serving import CONCURRENCY, rows
+    from benchmarks.serving import CONCURRENCY, OURS_SYSTEMS, rows
 
+    stack = section.get("ours", {}).get("stack", {})
     lines += [
         "## Serving under load",
         "",
         f"REST round trip of one message, {section['messages_per_level']} messages per level, a new "
-        f"conversation every {section['turns_per_conversation']} turns; vanilla is the `rasa init` bot "
-        "(stock `rasa run`, in-memory tracker, no action server), ours the full assistant on the embedded "
-        f"defaults with its action server; machine: {_machine(section)}.",
+        f"conversation every {section['turns_per_conversation']} turns; a reply without the expected answer "
+        "counts as an error. vanilla is the `rasa init` bot (stock `rasa run`, in-memory tracker, no action "
+        "server, one process); ours the full assistant in production: "
+        f"{stack.get('rasa_processes', '?')} Rasa processes on one port, Redis stores, RabbitMQ, MariaDB, "
+        "its action server; ours_embedded the same assistant on the embedded defaults (`make run`). "
+        f"Machine: {_machine(section)}.",
         "",
         "| system | turn | clients | msg/s | p50 (ms) | p95 (ms) | p99 (ms) | errors | Rasa RSS (MB) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -262,14 +266,32 @@ def _serving(results: dict[str, Any], plots: Path, lines: list[str]) -> None:
             p99s.append(r["p99_ms"])
         series[f"{name} {kind}"] = (p50s, p99s)
     lines.append("")
-    for name in ("vanilla", "ours"):
+    for name in ("vanilla", *OURS_SYSTEMS):
+        if name not in section:
+            continue
         long = section[name]["turn_5_vs_150"]
         memory = ", ".join(f"{p} {m['rss_mb']} MB" for p, m in section[name]["memory"].items())
         lines.append(
             f"- {name}: turn 5 {long['turn_5_ms']} ms, turn 150 {long['turn_150_ms']} ms of one "
             f"conversation ({long['ratio']}x, medians of turns 3-7 and 148-152); resident memory after "
-            f"the run: {memory}."
+            f"the run (all processes): {memory}."
         )
+    for kind in ("faq", "order", "form"):
+        stored = section.get(kind, {}).get("ours", {}).get("stored_conversations")
+        if stored:
+            lines.append(
+                f"- ours {kind} at 32 customers, read back from Redis: {stored['complete']} of "
+                f"{stored['checked']} conversations complete (every message stored once, each answered)."
+            )
+    goals = section.get("goals")
+    if goals:
+        lines += [
+            "",
+            "| goal (ours FAQ turn against vanilla) | this run | goal | met |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, goal in goals.items():
+            lines.append(f"| {name} | {goal['value']} | {goal['goal']} | {'yes' if goal['met'] else 'no'} |")
     png = _plot_latency(plots / "serving.png", list(CONCURRENCY), series)
     lines += ["", f"![serving](plots/{png.name})", ""]
 
