@@ -81,3 +81,23 @@ def test_wrapping_keeps_the_configuration():
         {"X": "1"},
         "/ca.pem",
     )
+
+
+async def test_calls_reuse_one_connection_to_the_action_server():
+    peers = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        peers.append(request.transport.get_extra_info("peername"))
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    endpoint = ActionServerEndpoint(url=f"http://127.0.0.1:{server.port}/webhook")
+    try:
+        for _ in range(3):
+            assert await endpoint.request(json=BODY, method="post") == {"events": [], "responses": []}
+    finally:
+        await server.close()
+    assert len(peers) == 3 and len(set(peers)) == 1  # one client port: the same TCP connection
