@@ -12,7 +12,9 @@ from sqlalchemy.engine import URL, Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
-POOL_SIZE = 5
+# Connections kept open per process: at least the action server's worker threads (asyncio's default
+# executor: cores + 4), or each busy moment opens and closes overflow connections (seen in py-spy).
+POOL_SIZE = 10
 MAX_OVERFLOW = 10
 POOL_TIMEOUT_SECONDS = 10
 POOL_RECYCLE_SECONDS = 1800  # below MySQL's and most proxies' idle timeouts
