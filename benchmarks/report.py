@@ -281,13 +281,14 @@ def _serving(results: dict[str, Any], plots: Path, lines: list[str]) -> None:
         if stored:
             lines.append(
                 f"- ours {kind} at 32 customers, read back from Redis: {stored['complete']} of "
-                f"{stored['checked']} conversations complete (every message stored once, each answered)."
+                f"{stored['checked']} conversations complete (every message stored once, in the order sent, "
+                "each answered)."
             )
     goals = section.get("goals")
     if goals:
         lines += [
             "",
-            "| goal (ours FAQ turn against vanilla) | this run | goal | met |",
+            "| goal (ours against vanilla; FAQ turn unless named) | this run | goal | met |",
             "| --- | --- | --- | --- |",
         ]
         for name, goal in goals.items():

@@ -48,7 +48,7 @@ def test_the_report_names_every_system_the_stored_check_and_the_goals():
     figures["goals"] = serving.goals(figures)
     text = serving.report(figures)
     assert "vanilla" in text and "ours_embedded: turn 5" in text
-    assert "40 of 40 conversations complete" in text
+    assert "40 of 40 conversations complete (every message once, in order" in text
     assert "goal throughput_32_ratio: 1.5 (goal >= 2.0): NOT met" in text
 
 
