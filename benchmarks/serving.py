@@ -313,7 +313,13 @@ def _ours_env(base: dict[str, str], work: Path, system: str, action_port: int, p
             "ANALYTICS_QUEUE_PREFIX": f"kefu.bench.{prefix}",
             "SANIC_WORKERS": str(WORKERS),
         }
-    return {**env, "DATABASE_URL": f"sqlite:///{work / 'kefu.db'}", "REDIS_URL": "", "RABBITMQ_URL": ""}
+    return {
+        **env,
+        "DATABASE_URL": f"sqlite:///{work / 'kefu.db'}",
+        "REDIS_URL": "",
+        "RABBITMQ_URL": "",
+        "SANIC_WORKERS": "1",
+    }
 
 
 def run() -> dict[str, Any]:

@@ -40,6 +40,11 @@ def prepare_serving() -> None:
         settings = get_settings()
         if settings.redis_url:
             check_redis(settings.redis_url)
+        elif settings.sanic_workers > 1:
+            raise SettingsError(
+                f"SANIC_WORKERS={settings.sanic_workers} needs REDIS_URL: server processes can only share "
+                "conversations through Redis; set REDIS_URL or SANIC_WORKERS=1"
+            )
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
     endpoints.install()

@@ -161,6 +161,8 @@ class Settings:
     session_expiration_minutes: float = 15.0
     # The processor sees about this many of a long conversation's latest events (0: all of them).
     tracker_window_events: int = 60
+    # Rasa server processes sharing the port (Rasa reads SANIC_WORKERS itself; checked here).
+    sanic_workers: int = 1
     rabbitmq_url: str = ""
     # Analytics: the local spool (events wait there until RabbitMQ, or the database, takes them), the
     # prefix of the RabbitMQ exchange and queues, and the consumer's retry delays (one per attempt).
@@ -235,6 +237,7 @@ def load_settings() -> Settings:
             "SESSION_EXPIRATION_MINUTES", defaults.session_expiration_minutes
         ),
         tracker_window_events=_int("TRACKER_WINDOW_EVENTS", defaults.tracker_window_events),
+        sanic_workers=int(_positive("SANIC_WORKERS", defaults.sanic_workers)),
         rabbitmq_url=_env("RABBITMQ_URL", ""),
         analytics_spool_path=Path(_env("ANALYTICS_SPOOL_PATH", str(defaults.analytics_spool_path))),
         analytics_queue_prefix=_env("ANALYTICS_QUEUE_PREFIX", defaults.analytics_queue_prefix),

@@ -18,8 +18,7 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKER = ROOT / "docker"
-# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}), by Rasa itself
-# (SANIC_WORKERS) and by the interpreter.
+# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}) and by the interpreter.
 NOT_SETTINGS = {
     "ACTION_ENDPOINT_URL",
     "RASA_TELEMETRY_ENABLED",
