@@ -18,13 +18,14 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[3]
 DOCKER = ROOT / "docker"
-# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}) and by the interpreter.
+# Read outside kefu/settings.py: by Rasa's endpoints.yml (${ACTION_ENDPOINT_URL}), by Sanic
+# (SANIC_REAL_IP_HEADER) and by the interpreter.
 NOT_SETTINGS = {
     "ACTION_ENDPOINT_URL",
     "RASA_TELEMETRY_ENABLED",
     "PYTHONPATH",
     "TF_CPP_MIN_LOG_LEVEL",
-    "SANIC_WORKERS",
+    "SANIC_REAL_IP_HEADER",
 }
 OUR_SERVICES = ("rasa1", "rasa2", "actions", "migrate", "consumer")
 # What production refuses to start without, and where it is needed.
@@ -182,3 +183,12 @@ def test_nginx_accepts_the_gateway_configuration(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "syntax is ok" in result.stderr and "test is successful" in result.stderr
+
+
+def test_the_rasa_servers_take_the_client_address_from_the_gateway_and_are_not_published(compose):
+    conf = (DOCKER / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    assert "proxy_set_header X-Real-IP $remote_addr;" in conf
+    for name in ("rasa1", "rasa2"):
+        service = compose["services"][name]
+        assert service["environment"]["SANIC_REAL_IP_HEADER"] == "X-Real-IP"
+        assert "ports" not in service  # only the gateway reaches them, so the header can't be forged
