@@ -28,6 +28,8 @@ from typing import Any
 
 import requests
 
+from kefu.processes import free_port, wait_until_ready
+
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "kefu.tar.gz"
 REDIS_URL = os.environ.get("KEFU_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -38,28 +40,6 @@ CONVERSATIONS = 12
 # One conversation: small talk (NLU and policy only) and policy questions (the action server too).
 TURNS = ["你好", "运费怎么算？", "可以开发票吗", "退货要多久到账", "会员有什么权益", "你是机器人吗",
          "优惠券怎么用", "怎么修改收货地址", "谢谢", "再见"]  # fmt: skip
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait(url: str, process: subprocess.Popen, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"a server exited with code {process.returncode} before {url} was ready")
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} was not ready within {timeout}s")
 
 
 def _start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -86,7 +66,7 @@ def run() -> dict[str, Any]:
     prefix = f"bench{uuid.uuid4().hex[:8]}"
     work = Path(tempfile.mkdtemp(prefix="kefu-bench-runtime-"))
     rasa_queue_existed = _queue_exists(RASA_EVENTS_QUEUE)
-    action_port, ports = _free_port(), {mode: _free_port() for mode in MODES}
+    action_port, ports = free_port(), {mode: free_port() for mode in MODES}
     base = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
@@ -123,9 +103,9 @@ def run() -> dict[str, Any]:
     latencies: dict[str, list[float]] = {mode: [] for mode in ports}
     by_turn: dict[str, list[list[float]]] = {mode: [[] for _ in TURNS] for mode in ports}
     try:
-        _wait(f"http://127.0.0.1:{action_port}/health", processes[0])
+        wait_until_ready(f"http://127.0.0.1:{action_port}/health", processes[0], "the action server", 300)
         for number, port in enumerate(ports.values(), start=1):
-            _wait(f"http://127.0.0.1:{port}/", processes[number])
+            wait_until_ready(f"http://127.0.0.1:{port}/", processes[number], "a Rasa server", 300)
         with requests.Session() as http:
             for number in range(CONVERSATIONS + 1):  # the first conversation warms both servers up
                 sender = f"bench-{uuid.uuid4().hex}"

@@ -46,11 +46,10 @@ from benchmarks.runtime import (
     REDIS_URL,
     ROOT,
     _delete_queues,
-    _free_port,
     _queue_exists,
     _start,
-    _wait,
 )
+from kefu.processes import free_port, wait_until_ready
 
 VANILLA_CACHE = ROOT / "var" / "bench" / "vanilla"
 DATABASE_URL = os.environ.get(
@@ -340,8 +339,8 @@ def run() -> dict[str, Any]:
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
     }
-    ports = {name: (_free_port(), _free_port()) for name in OURS_SYSTEMS}  # (rasa, actions)
-    vanilla_port = _free_port()
+    ports = {name: (free_port(), free_port()) for name in OURS_SYSTEMS}  # (rasa, actions)
+    vanilla_port = free_port()
     envs = {name: _ours_env(base, work, name, ports[name][1], prefix) for name in OURS_SYSTEMS}
     for env in envs.values():
         subprocess.run(
@@ -371,9 +370,13 @@ def run() -> dict[str, Any]:
     result: dict[str, Any] = {}
     try:
         for name in OURS_SYSTEMS:
-            _wait(f"http://127.0.0.1:{ports[name][1]}/health", processes[f"{name}_actions"])
-            _wait(f"http://127.0.0.1:{ports[name][0]}/", processes[f"{name}_rasa"])
-        _wait(f"http://127.0.0.1:{vanilla_port}/", processes["vanilla_rasa"])
+            wait_until_ready(
+                f"http://127.0.0.1:{ports[name][1]}/health", processes[f"{name}_actions"], "a server", 300
+            )
+            wait_until_ready(
+                f"http://127.0.0.1:{ports[name][0]}/", processes[f"{name}_rasa"], "a server", 300
+            )
+        wait_until_ready(f"http://127.0.0.1:{vanilla_port}/", processes["vanilla_rasa"], "a server", 300)
         vanilla_url = f"http://127.0.0.1:{vanilla_port}/webhooks/rest/webhook"
         urls = {name: f"http://127.0.0.1:{ports[name][0]}/webhooks/rest/webhook" for name in OURS_SYSTEMS}
         pids = {

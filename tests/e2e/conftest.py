@@ -5,10 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +14,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from kefu.processes import free_port, wait_until_ready
+
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "kefu.tar.gz"
 SHOP_TODAY = "2026-11-21"
 TOKEN_SECRET = "e2e-test-customer-token-secret-0123456789"
 DASHBOARD_TOKEN = "e2e-dashboard-token-0123456789abcdef"
 ADMIN_PASSWORD = "e2e-admin-password-0123456789"  # the development admin `admin` (admin API)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass
@@ -48,20 +42,6 @@ class Assistant:
     def texts(self, text: str, sender: str | None = None, metadata: dict | None = None) -> str:
         """The bot's texts for one message, joined by newlines."""
         return "\n".join(m.get("text", "") for m in self.say(text, sender, metadata) if m.get("text"))
-
-
-def _wait(url: str, process: subprocess.Popen, what: str, timeout: float = 240) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what} exited with code {process.returncode} before it was ready")
-        try:
-            if requests.get(url, timeout=2).status_code < 500:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{what} was not ready at {url} within {timeout}s")
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -149,8 +129,8 @@ def assistant(tmp_path_factory) -> Assistant:
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait(f"http://127.0.0.1:{action_port}/health", actions, "the action server")
-        _wait(f"http://127.0.0.1:{rasa_port}/", rasa, "the Rasa server")
+        wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions, "the action server")
+        wait_until_ready(f"http://127.0.0.1:{rasa_port}/", rasa, "the Rasa server")
         yield Assistant(f"http://127.0.0.1:{rasa_port}", knowledge_dir, env)
     except RuntimeError:
         for log in logs.iterdir():

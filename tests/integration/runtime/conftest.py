@@ -24,7 +24,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from tests.e2e.conftest import free_port
+from kefu.processes import free_port
 from tests.integration.conftest import on_ci
 
 MARIADB_ADMIN_URL = os.environ.get("KEFU_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")

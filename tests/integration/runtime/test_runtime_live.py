@@ -21,8 +21,9 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
+from kefu.processes import free_port, wait_until_ready
 from kefu.security.tokens import issue_customer_token
-from tests.e2e.conftest import MODEL, ROOT, SHOP_TODAY, TOKEN_SECRET, _stop, _wait, free_port
+from tests.e2e.conftest import MODEL, ROOT, SHOP_TODAY, TOKEN_SECRET, _stop
 from tests.integration.runtime.conftest import PrivateRedis, TcpProxy
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,7 @@ class Runtime:
             self.env,
             self.logs / "actions.log",
         )
-        _wait(f"http://127.0.0.1:{self.action_port}/health", self.actions, "the action server")
+        wait_until_ready(f"http://127.0.0.1:{self.action_port}/health", self.actions, "the action server")
 
     def stop_actions(self) -> None:
         if self.actions is not None:
@@ -136,7 +137,7 @@ def runtime(private_redis, mariadb_database, tmp_path_factory) -> Iterator[Runti
             command += ["--enable-api", "--auth-token", API_TOKEN]
             runtime.processes.append(_spawn(command, env, logs / f"rasa-{name}.log"))
         for name, url, process in zip("AB", runtime.urls, runtime.processes):
-            _wait(f"{url}/", process, f"Rasa server {name}")
+            wait_until_ready(f"{url}/", process, f"Rasa server {name}")
         yield runtime
     except RuntimeError:
         for log in sorted(logs.iterdir()):

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from tests.e2e.conftest import MODEL, ROOT, free_port
+from kefu.processes import free_port
+from tests.e2e.conftest import MODEL, ROOT
 
 pytestmark = pytest.mark.integration
 
