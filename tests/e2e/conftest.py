@@ -78,6 +78,10 @@ def assistant(tmp_path_factory) -> Assistant:
         "DASHBOARD_ADMIN_TOKEN": DASHBOARD_TOKEN,
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        # A window of about two turns (the default is 60 events, about ten): every conversation here
+        # longer than that reaches the processor cut behind a restored state, forms included, so the
+        # whole suite also tests kefu/rasa_addons/tracker_window.py.
+        "TRACKER_WINDOW_EVENTS": "12",
         # Every test talks from 127.0.0.1 and the fuzz tests send thousands of requests: the limits
         # themselves are tested in tests/unit (rate_limit tests) with their own small numbers.
         **dict.fromkeys(
