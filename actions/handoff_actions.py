@@ -91,13 +91,8 @@ class HandoffOffer:
 class ActionRequestHuman(Action):
     """The customer asked for a human (转人工)."""
 
-    def __init__(
-        self,
-        clock: Callable[[], dt.datetime] | None = None,
-        hours: AgentHours | None = None,
-        handoffs: HandoffRepository | None = None,
-    ) -> None:
-        self._offer = HandoffOffer(clock, hours, handoffs)
+    def __init__(self, offer: HandoffOffer | None = None) -> None:
+        self._offer = offer or HandoffOffer()
 
     def name(self) -> str:
         return "action_request_human"

@@ -28,7 +28,7 @@ def handoffs(tmp_path):
 
 
 def action(handoffs, hour: int, minute: int = 0) -> ActionRequestHuman:
-    return ActionRequestHuman(clock=lambda: at(hour, minute), handoffs=handoffs)
+    return ActionRequestHuman(HandoffOffer(clock=lambda: at(hour, minute), handoffs=handoffs))
 
 
 async def test_within_agent_hours_the_customer_is_transferred(dispatcher, handoffs):
