@@ -13,7 +13,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, UserUttered
 from sanic.compat import Header
 
 from kefu.admin.accounts import AccountService
@@ -27,31 +27,11 @@ from kefu.db.handoffs import HandoffRepository
 from kefu.db.migrate import upgrade
 from kefu.rasa_addons.admin_channel import ENDPOINTS, AdminInput, openapi_spec
 from kefu.security.ratelimit import InMemoryRateLimiter
+from tests.unit.rasa_addons.fakes import FakeProcessor
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "a-long-test-password"
 SAMPLE_PARAMS = {"username": "someone", "topic": "shipping_fee", "handoff_id": 1, "session_id": "s-1"}
-
-
-class FakeProcessor:
-    def __init__(self, store: InMemoryTrackerStore) -> None:
-        self.store = store
-
-    async def fetch_tracker_with_initial_session(self, sender_id, output_channel=None, metadata=None):
-        tracker = await self.store.get_or_create_tracker(sender_id, append_action_listen=False)
-        if not tracker.events:
-            if metadata:
-                tracker.update(SlotSet("session_started_metadata", metadata))
-            for event in (
-                ActionExecuted("action_session_start"),
-                SessionStarted(),
-                ActionExecuted("action_listen"),
-            ):
-                tracker.update(event)
-        return tracker
-
-    async def save_tracker(self, tracker) -> None:
-        await self.store.save(tracker)
 
 
 class FakeAssistant:

@@ -8,7 +8,7 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic.compat import Header
 
 from kefu.rasa_addons.message_guard import EMPTY_MESSAGE_REPLY
@@ -21,31 +21,9 @@ from kefu.rasa_addons.sdk_channel import (
     parse_session_body,
 )
 from kefu.settings import SettingsError
+from tests.unit.rasa_addons.fakes import FakeProcessor
 
 SOURCE = {"type": "faq", "id": "shipping_fee", "title": "运费怎么算", "score": 0.93}
-
-
-class FakeProcessor:
-    """Starts conversations as Rasa's MessageProcessor does: the metadata slot, then a session start."""
-
-    def __init__(self, store: InMemoryTrackerStore) -> None:
-        self.store = store
-
-    async def fetch_tracker_with_initial_session(self, sender_id, output_channel=None, metadata=None):
-        tracker = await self.store.get_or_create_tracker(sender_id, append_action_listen=False)
-        if not tracker.events:
-            if metadata:
-                tracker.update(SlotSet("session_started_metadata", metadata))
-            for event in (
-                ActionExecuted("action_session_start"),
-                SessionStarted(),
-                ActionExecuted("action_listen"),
-            ):
-                tracker.update(event)
-        return tracker
-
-    async def save_tracker(self, tracker) -> None:
-        await self.store.save(tracker)
 
 
 class FakeAssistant:
