@@ -29,7 +29,7 @@ from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain, SessionConfig
 from rasa.utils.endpoints import EndpointConfig
 
-from kefu.rasa_addons.tracker_window import WindowedHistory, insertion
+from kefu.rasa_addons.tracker_window import WindowedHistory, appended_in_place, insertion
 from kefu.runtime.redis import check_redis, redis_client
 from kefu.settings import Settings, get_settings
 
@@ -87,10 +87,10 @@ class MemoryTrackerStore(_SessionSettings, WindowedHistory, InMemoryTrackerStore
 
     def _append_to_record(self, sender_id: str, items: str) -> int | None:
         stored = self.store.get(sender_id)
-        insert = insertion(stored[-2:], items) if stored else None
-        if stored is None or insert is None or stored.endswith("[]}"):
+        record = appended_in_place(stored, items) if stored else None
+        if record is None:
             return None
-        self.store[sender_id] = record = stored[:-2] + insert
+        self.store[sender_id] = record
         return len(record)
 
     def _read_window(self, sender_id: str) -> tuple[str | None, int | None]:

@@ -227,7 +227,8 @@ class WindowedHistory:
         if not new_events:
             return
         sender_id = tracker.sender_id
-        items = ", ".join(json.dumps(event.as_dict(), ensure_ascii=False) for event in new_events)
+        dicts = [event.as_dict() for event in events]  # once: for the record and for the window
+        items = ", ".join(json.dumps(event, ensure_ascii=False) for event in dicts[window.tracker_events :])
         length = self._append_to_record(sender_id, items)
         if length is None:  # a record in Rasa's layout, or deleted meanwhile: write it whole
             stored = self._read_record(sender_id)
@@ -235,25 +236,34 @@ class WindowedHistory:
                 delattr(tracker, WINDOW_ATTRIBUTE)
                 await super().save(tracker, *args, **kwargs)  # type: ignore[misc]
                 return
-            length = self._write_record(sender_id, appended(sender_id, stored, new_events))
+            length = self._write_record(sender_id, appended(sender_id, stored, items))
         broker = getattr(self, "event_broker", None)
         if broker is not None:
             await self._stream_new_events(broker, new_events, sender_id)  # type: ignore[attr-defined]
-        session, _ = latest_session([event.as_dict() for event in events], self.window_events)
+        session, _ = latest_session(dicts, self.window_events)
         self._write_window(sender_id, json.dumps({"length": length, "events": session}, ensure_ascii=False))
         window.tracker_events = len(events)
 
 
-def appended(sender_id: str, stored: str, new_events: list[Event]) -> str:
-    """The serialised record ``stored`` with ``new_events`` at the end of its events, in this module's
-    layout (``{"name": ..., "events": [...]}``, events last, so later events can be appended in place)."""
-    items = ", ".join(json.dumps(event.as_dict(), ensure_ascii=False) for event in new_events)
-    insert = insertion(stored[-2:], items)
-    if insert is not None and not stored.endswith("[]}"):
-        return f"{stored[:-2]}{insert}"
+def appended(sender_id: str, stored: str, items: str) -> str:
+    """The serialised record ``stored`` with ``items`` (serialised events, comma-separated) at the end
+    of its events, in this module's layout (``{"name": ..., "events": [...]}``, events last, so later
+    events can be appended in place)."""
+    record = appended_in_place(stored, items)
+    if record is not None:
+        return record
     events = json.loads(stored).get("events") or []
-    events.extend(event.as_dict() for event in new_events)
+    events.extend(json.loads(f"[{items}]"))
     return json.dumps({"name": sender_id, "events": events}, ensure_ascii=False)
+
+
+def appended_in_place(stored: str, items: str) -> str | None:
+    """``stored`` with ``items`` appended to its events as text; None when it is not in this module's
+    layout (or its events list is empty)."""
+    insert = insertion(stored[-2:], items)
+    if insert is None or stored.endswith("[]}"):
+        return None
+    return stored[:-2] + insert
 
 
 def insertion(ending: str, items: str) -> str | None:

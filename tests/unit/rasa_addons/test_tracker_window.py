@@ -89,12 +89,18 @@ def test_the_processor_gets_a_bounded_tracker_with_the_full_state():
     )
 
 
-def test_saving_appends_only_the_turns_new_events_and_streams_them_once():
+def stored_with_broker(events: list) -> tuple[MemoryTrackerStore, Broker]:
+    """A store holding ``events`` and a broker that has not seen them."""
     broker = Broker()
-    events = long_conversation(40)
     memory = store(60, broker)
     saved(memory, events)
     broker.published.clear()
+    return memory, broker
+
+
+def test_saving_appends_only_the_turns_new_events_and_streams_them_once():
+    events = long_conversation(40)
+    memory, broker = stored_with_broker(events)
     windowed = asyncio.run(memory.get_or_create_tracker(SENDER))
     for event in turn("还有别的问题", "faq", "action_answer_faq", 9_999.0):
         windowed.update(event)
@@ -113,11 +119,8 @@ def test_saving_appends_only_the_turns_new_events_and_streams_them_once():
 
 
 def test_a_short_conversation_or_a_window_of_zero_is_not_cut_and_still_saves_by_appending():
-    broker = Broker()
     events = long_conversation(5)
-    memory = store(60, broker)
-    saved(memory, events)
-    broker.published.clear()
+    memory, broker = stored_with_broker(events)
     tracker = asyncio.run(memory.get_or_create_tracker(SENDER))
     assert [e.as_dict() for e in tracker.events] == [e.as_dict() for e in events]
     for event in turn("还有吗", "faq", "action_answer_faq", 9_000.0):
@@ -235,11 +238,12 @@ def test_appending_to_a_record_in_either_key_order_gives_the_same_events():
     from kefu.rasa_addons.tracker_window import appended
 
     new = turn("还有吗", "faq", "action_answer_faq", 5.0)
+    items = ", ".join(json.dumps(e.as_dict(), ensure_ascii=False) for e in new)
     old = [e.as_dict() for e in long_conversation(3)]
     rasa_order = json.dumps({"events": old, "name": SENDER})
-    once = appended(SENDER, rasa_order, new)
-    twice = appended(SENDER, once, new)  # now in this module's layout: appended as text
+    once = appended(SENDER, rasa_order, items)
+    twice = appended(SENDER, once, items)  # now in this module's layout: appended as text
     assert json.loads(twice) == {"name": SENDER, "events": old + [e.as_dict() for e in new] * 2}
-    assert json.loads(appended(SENDER, json.dumps({"name": SENDER, "events": []}), new))["events"] == [
+    assert json.loads(appended(SENDER, json.dumps({"name": SENDER, "events": []}), items))["events"] == [
         e.as_dict() for e in new
     ]
