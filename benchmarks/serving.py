@@ -126,15 +126,20 @@ def rss_mb(pid: int) -> dict[str, float]:
 
 
 def _children(pid: int) -> list[int]:
-    found: list[int] = []
+    """``pid``'s descendants, from one pass over /proc."""
+    parents: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
-            if parent == pid:
-                found += [int(entry.name), *_children(int(entry.name))]
+    found: list[int] = []
+    frontier = [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
     return found
 
 
