@@ -4,6 +4,10 @@
   knowledge, never indexed): top-1 and MRR per backend. The BM25 terms and the fusion weight were
   chosen by leave-one-out over the FAQ's own alternative questions (the ``selection`` figures),
   not on the held-out set.
+- FAQ topic choice: the topic classifier's settings (``C``, the sentence vectors' weight) and the
+  weight of its probability beside the retrieval score, chosen by 5-fold cross-validation over
+  the FAQ's own questions (``topic_selection``); then the chosen setting once on the held-out
+  paraphrases (``hybrid_with_topic_classifier``).
 - AFQMC (../shared/benchmarks/afqmc/, read at run time, never copied): is sentence2 the same
   question as sentence1? Our similarity (lexical, dense, hybrid) with the threshold chosen by
   5-fold cross-validation on that file, against the published figures in its README.
@@ -27,8 +31,10 @@ import yaml
 from kefu.knowledge.embeddings import get_embedder
 from kefu.knowledge.lexical import Bm25Index, words
 from kefu.knowledge.retrieval import EmbeddingCache, HybridIndex, Unit, clean_query
+from kefu.knowledge.service import KnowledgeService, rank_topics, topic_classifier
 from kefu.knowledge.sources import load_sources
 from kefu.knowledge.store import knowledge_units
+from kefu.knowledge.topics import TopicClassifier
 from kefu.text import normalize_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -106,7 +112,68 @@ def faq_retrieval(embedder_name: str) -> dict[str, Any]:
     for name, weight in BACKENDS.items():
         loo_top1, held_metrics = evaluate(words_only, weight)
         results[name] = {**held_metrics, "leave_one_out_top1_on_alternatives": loo_top1}
+    results["topic_selection"] = topic_selection(embedder_name)
+    index = _index(units + _doc_units(), embedder)
+    classifier = topic_classifier(index)
+    rankings = [
+        [
+            hit.unit.key
+            for _, hit in rank_topics(index.search(t), classifier, KnowledgeService.CLASSIFIER_WEIGHT)
+        ]
+        for _, t in held
+    ]
+    results["hybrid_with_topic_classifier"] = {
+        **_metrics(rankings, [t for t, _ in held]),
+        "classifier": {"C": TopicClassifier.C, "dense_weight": TopicClassifier.DENSE_WEIGHT},
+        "classifier_weight": KnowledgeService.CLASSIFIER_WEIGHT,
+    }
     return results
+
+
+def _doc_units() -> list[Unit]:
+    return [u for u in knowledge_units(load_sources(ROOT / "knowledge"))[0] if u.kind == "doc"]
+
+
+def _index(units: list[Unit], embedder: Any) -> HybridIndex:
+    cache = EmbeddingCache(ROOT / "var" / "index" / f"embeddings-{embedder.name}.npz", embedder)
+    return HybridIndex(units, embedder, cache)
+
+
+# The grid of the topic choice: the classifier's C and sentence-vector weight, and the weight of
+# its probability beside the retrieval score (0: retrieval alone).
+TOPIC_GRID_C = (3.0, 10.0, 30.0)
+TOPIC_GRID_DENSE = (3.0, 5.0, 8.0)
+TOPIC_GRID_WEIGHT = (0.5, 1.0, 2.0)
+
+
+def topic_selection(embedder_name: str, folds: int = 5) -> dict[str, float]:
+    """Top-1 topic accuracy under ``folds``-fold cross-validation over the FAQ's questions and
+    alternatives (stratified by topic; the index and classifier see the other folds only)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    sources = load_sources(ROOT / "knowledge")
+    units = [Unit("faq", e.topic, q) for e in sources.faq for q in e.questions]
+    topics = np.array([u.key for u in units])
+    docs = _doc_units()
+    embedder = get_embedder(embedder_name)
+    correct: dict[str, int] = {}
+
+    def count(name: str, chosen: list[str], gold: np.ndarray) -> None:
+        correct[name] = correct.get(name, 0) + int(sum(c == g for c, g in zip(chosen, gold)))
+
+    split = StratifiedKFold(folds, shuffle=True, random_state=0).split(np.zeros(len(units)), topics)
+    for train, test in split:
+        index = _index([units[i] for i in train] + docs, embedder)
+        searches = [index.search(units[i].text) for i in test]
+        count("retrieval alone", [rank_topics(f, None, 0)[0][1].unit.key for f in searches], topics[test])
+        for c in TOPIC_GRID_C:
+            for dense in TOPIC_GRID_DENSE:
+                classifier = topic_classifier(index, c=c, dense_weight=dense)
+                for weight in TOPIC_GRID_WEIGHT:
+                    name = f"retrieval + {weight:g} x classifier(C={c:g}, e5 x{dense:g})"
+                    chosen = [rank_topics(f, classifier, weight)[0][1].unit.key for f in searches]
+                    count(name, chosen, topics[test])
+    return {name: round(n / len(units), 4) for name, n in sorted(correct.items(), key=lambda kv: -kv[1])}
 
 
 def _pairs() -> list[tuple[str, str, int]]:
@@ -269,6 +336,19 @@ def report(results: dict[str, Any]) -> str:
             f"  {name:<8} top-1 {r['top1_accuracy']:.3f}  MRR {r['mrr']:.3f}  "
             f"(leave-one-out on alternatives {r['leave_one_out_top1_on_alternatives']:.3f})"
         )
+    chosen = faq["hybrid_with_topic_classifier"]
+    selection = faq["topic_selection"]
+    best_name, best_cv = next(iter(selection.items()))
+    lines.append(
+        f"  hybrid + topic classifier (x{chosen['classifier_weight']:g}, C={chosen['classifier']['C']:g}, "
+        f"e5 x{chosen['classifier']['dense_weight']:g}) "
+        f"top-1 {chosen['top1_accuracy']:.3f}  MRR {chosen['mrr']:.3f}"
+    )
+    lines.append(
+        f"  topic choice, 5-fold CV on the FAQ's questions: "
+        f"retrieval alone {selection['retrieval alone']:.3f}, "
+        f"best of the grid {best_cv:.3f} ({best_name})"
+    )
     match = results["afqmc"]
     if "skipped" in match:
         lines.append(f"AFQMC: skipped, {match['skipped']}")

@@ -129,39 +129,71 @@ class HybridIndex:
         """The ``(text, as_query)`` pairs of the units, for :meth:`EmbeddingCache.save`."""
         return [(u.text, u.kind == "faq") for u in self.units]
 
-    def _scores(self, query: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Fused, lexical and dense scores of every unit, or None for an empty query."""
+    def search(self, query: str) -> Search | None:
+        """Every unit's scores for ``query`` (embedded once), or None for an empty query."""
         cleaned = clean_query(query)
         if not self.units or not cleaned:
             return None
         lexical = self._bm25.score(cleaned)
+        vector = None
         if self._dense is not None and self.embedder is not None:
-            raw = self._dense @ self.embedder.embed_queries([normalize_text(query)])[0]
+            vector = self.embedder.embed_queries([normalize_text(query)])[0]
             floor = self.embedder.floor
-            dense = np.clip((raw - floor) / (1 - floor), 0.0, 1.0)
+            dense = np.clip((self._dense @ vector - floor) / (1 - floor), 0.0, 1.0)
         else:
             dense = np.zeros(len(self.units))
-        return self.dense_weight * dense + (1 - self.dense_weight) * lexical, lexical, dense
+        fused = self.dense_weight * dense + (1 - self.dense_weight) * lexical
+        return Search(self, cleaned, vector, fused, lexical, dense)
 
-    def _hit(self, scores: tuple[np.ndarray, np.ndarray, np.ndarray], i: int) -> Hit:
-        fused, lexical, dense = scores
-        return Hit(self.units[i], float(fused[i]), float(lexical[i]), float(dense[i]))
+    def rows(self, kind: str) -> np.ndarray:
+        """Positions of the units of ``kind`` (``faq`` or ``doc``)."""
+        if self._kinds is None:
+            kinds = np.array([u.kind for u in self.units])
+            self._kinds = {k: np.flatnonzero(kinds == k) for k in dict.fromkeys(kinds.tolist())}
+        return self._kinds.get(kind, np.zeros(0, dtype=int))
+
+    def vectors(self, kind: str) -> np.ndarray | None:
+        """The dense vectors of the units of ``kind``, row for row with :meth:`rows`."""
+        return None if self._dense is None else self._dense[self.rows(kind)]
 
     def score(self, query: str) -> list[Hit]:
         """Every unit with its fused score, best first."""
-        scores = self._scores(query)
-        if scores is None:
-            return []
-        return [self._hit(scores, i) for i in np.argsort(-scores[0])]
+        found = self.search(query)
+        return [] if found is None else [found.hit(int(i)) for i in np.argsort(-found.fused)]
 
     def best(self, query: str) -> dict[str, Hit]:
         """The best unit of each kind (``faq``, ``doc``): what answering needs, without sorting."""
-        scores = self._scores(query)
-        if scores is None:
+        found = self.search(query)
+        if found is None:
             return {}
-        if self._kinds is None:
-            kinds = np.array([u.kind for u in self.units])
-            self._kinds = {kind: np.flatnonzero(kinds == kind) for kind in dict.fromkeys(kinds.tolist())}
-        return {
-            kind: self._hit(scores, int(rows[scores[0][rows].argmax()])) for kind, rows in self._kinds.items()
-        }
+        return {kind: hit for kind in ("faq", "doc") if (hit := found.best(kind)) is not None}
+
+
+@dataclass(frozen=True)
+class Search:
+    """The scores of every unit of an index for one query, and the query as the index saw it."""
+
+    index: HybridIndex
+    cleaned: str
+    vector: np.ndarray | None
+    fused: np.ndarray
+    lexical: np.ndarray
+    dense: np.ndarray
+
+    def hit(self, i: int) -> Hit:
+        return Hit(self.index.units[i], float(self.fused[i]), float(self.lexical[i]), float(self.dense[i]))
+
+    def best(self, kind: str) -> Hit | None:
+        """The best-scoring unit of ``kind``."""
+        rows = self.index.rows(kind)
+        return self.hit(int(rows[self.fused[rows].argmax()])) if len(rows) else None
+
+    def best_per_key(self, kind: str) -> dict[str, Hit]:
+        """The best-scoring unit of each key (a FAQ topic, a chunk) among the units of ``kind``."""
+        found: dict[str, Hit] = {}
+        rows = self.index.rows(kind)
+        for i in rows[np.argsort(-self.fused[rows], kind="stable")]:
+            key = self.index.units[i].key
+            if key not in found:
+                found[key] = self.hit(int(i))
+        return found

@@ -13,9 +13,10 @@ import numpy as np
 
 from kefu.knowledge.cache import AnswerCache
 from kefu.knowledge.embeddings import Embedder, get_embedder
-from kefu.knowledge.retrieval import EmbeddingCache, HybridIndex
+from kefu.knowledge.retrieval import EmbeddingCache, Hit, HybridIndex, Search, clean_query
 from kefu.knowledge.sources import FaqEntry, KnowledgeSources
 from kefu.knowledge.store import IndexStore, Stamp, knowledge_units, update_index
+from kefu.knowledge.topics import TopicClassifier
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,16 @@ class KnowledgeAnswer:
 class KnowledgeService:
     """Hybrid search over FAQ questions and document chunks with an answer threshold.
 
-    Below ``threshold`` it returns no answer, so the assistant says it is not sure instead of
-    guessing. ``doc_threshold`` applies to document chunks, whose texts are longer and score lower.
+    The FAQ topic is the one with the highest retrieval score plus ``CLASSIFIER_WEIGHT`` times the
+    topic classifier's probability (:mod:`kefu.knowledge.topics`); the threshold applies to the
+    chosen topic's retrieval score, the scale it was set on. Below ``threshold`` it returns no
+    answer, so the assistant says it is not sure instead of guessing. ``doc_threshold`` applies to
+    document chunks, whose texts are longer and score lower.
     """
+
+    # Chosen with the classifier's settings by 5-fold cross-validation over the FAQ's alternative
+    # questions (benchmarks/knowledge.py, "topic_selection"): 0 is retrieval alone.
+    CLASSIFIER_WEIGHT = 2.0
 
     # A document passage is added to a FAQ answer when it scores at least this and comes within
     # SUPPLEMENT_MARGIN of the FAQ's score (measured on tests/knowledge, see benchmarks/knowledge.py).
@@ -78,16 +86,21 @@ class KnowledgeService:
         self.index = HybridIndex(units, embedder, cache, vectors=vectors)
         if cache is not None:
             cache.save(self.index.embedded_texts())
+        self.classifier = topic_classifier(self.index)
 
     def faq_entry(self, topic: str) -> FaqEntry | None:
         return self._faq.get(topic)
 
     def best_faq(self, question: str) -> tuple[FaqEntry, float] | None:
-        """The FAQ topic closest to the question, whatever its score."""
-        for hit in self.index.score(question):
-            if hit.unit.kind == "faq":
-                return self._faq[hit.unit.key], hit.score
-        return None
+        """The FAQ topic the question most likely asks about, with its retrieval score, whatever it is."""
+        found = self.index.search(question)
+        hit = self._faq_hit(found) if found is not None else None
+        return None if hit is None else (self._faq[hit.unit.key], hit.score)
+
+    def _faq_hit(self, found: Search) -> Hit | None:
+        """The chosen topic's best-matching question."""
+        ranked = rank_topics(found, self.classifier, self.CLASSIFIER_WEIGHT)
+        return ranked[0][1] if ranked else None
 
     def answer(self, question: str, min_score: float | None = None) -> KnowledgeAnswer | None:
         """The best answer above the thresholds, FAQ first, else a document passage, else None.
@@ -107,8 +120,10 @@ class KnowledgeService:
         return answer
 
     def _answer(self, question: str, min_score: float | None) -> KnowledgeAnswer | None:
-        best = self.index.best(question)
-        best_faq, best_doc = best.get("faq"), best.get("doc")
+        found = self.index.search(question)
+        if found is None:
+            return None
+        best_faq, best_doc = self._faq_hit(found), found.best("doc")
         doc_answer = None
         if best_doc is not None and best_doc.score >= max(self.doc_threshold, min_score or 0.0):
             chunk = self._chunks[best_doc.unit.key]
@@ -126,6 +141,27 @@ class KnowledgeService:
                 entry.answer, best_faq.score, "faq", entry.topic, entry.question, supplement
             )
         return doc_answer
+
+
+def rank_topics(found: Search, classifier: TopicClassifier | None, weight: float) -> list[tuple[float, Hit]]:
+    """The FAQ topics by retrieval score plus ``weight`` times the classifier's probability, best
+    first, each with its best-matching question."""
+    hits = found.best_per_key("faq")
+    if classifier is None or weight == 0:
+        return [(hit.score, hit) for hit in hits.values()]
+    probabilities = dict(zip(classifier.topics, classifier.probabilities(found.cleaned, found.vector)))
+    ranked = [(hit.score + weight * probabilities.get(topic, 0.0), hit) for topic, hit in hits.items()]
+    return sorted(ranked, key=lambda pair: -pair[0])
+
+
+def topic_classifier(index: HybridIndex, **settings: float) -> TopicClassifier | None:
+    """The topic classifier over the index's FAQ questions, or None with fewer than two topics."""
+    rows = index.rows("faq")
+    topics = [index.units[i].key for i in rows]
+    if len(set(topics)) < 2:
+        return None
+    texts = [clean_query(index.units[i].text) or index.units[i].text for i in rows]
+    return TopicClassifier(texts, topics, index.vectors("faq"), **settings)
 
 
 class KnowledgeProvider:

@@ -33,6 +33,28 @@ def test_empty_or_punctuation_only_query_has_no_hits():
     index = HybridIndex(UNITS, embedder=None)
     assert index.score("") == []
     assert index.score("？？！！") == []
+    assert index.search("？？") is None
+
+
+def test_a_search_keeps_the_best_unit_of_each_key_in_score_order():
+    units = [*UNITS, Unit("faq", "shipping_fee", "邮费多少钱"), Unit("faq", "invoice", "发票在哪里申请")]
+    found = HybridIndex(units, embedder=HashingEmbedder()).search("邮费多少钱")
+    assert found is not None and found.cleaned == "邮费多少钱"
+    per_topic = found.best_per_key("faq")
+    assert list(per_topic) == ["shipping_fee", "invoice"]
+    assert per_topic["shipping_fee"].unit.text == "邮费多少钱"  # the better of the topic's two questions
+    assert per_topic["shipping_fee"].score > per_topic["invoice"].score
+    assert found.best("doc").unit.key == "d#0"
+    assert found.vector is not None and found.vector.shape == (HashingEmbedder().dim,)
+
+
+def test_an_index_gives_the_vectors_of_one_kind_row_for_row():
+    embedder = HashingEmbedder()
+    index = HybridIndex(UNITS, embedder=embedder)
+    assert index.rows("faq").tolist() == [0, 1] and index.rows("doc").tolist() == [2]
+    assert np.allclose(index.vectors("faq"), embedder.embed_queries(["运费怎么算", "怎么开发票"]))
+    assert index.rows("nothing").tolist() == []
+    assert HybridIndex(UNITS, embedder=None).vectors("faq") is None
 
 
 class CountingEmbedder(HashingEmbedder):

@@ -4,7 +4,7 @@ import pytest
 
 from kefu.knowledge.cache import AnswerCache, InMemoryAnswerStore
 from kefu.knowledge.embeddings import HashingEmbedder
-from kefu.knowledge.service import KnowledgeProvider, KnowledgeService
+from kefu.knowledge.service import KnowledgeProvider, KnowledgeService, rank_topics
 from kefu.knowledge.sources import load_sources
 from kefu.knowledge.store import update_index
 
@@ -33,6 +33,53 @@ def test_answers_from_a_document_when_no_faq_matches(knowledge_dir):
 def test_below_the_threshold_there_is_no_answer(knowledge_dir):
     assert service(knowledge_dir, threshold=0.95).answer("邮费要多少钱啊") is None
     assert service(knowledge_dir).answer("今天天气怎么样呢朋友") is None
+
+
+class FixedClassifier:
+    """A topic classifier that is sure of one topic, whatever the question."""
+
+    def __init__(self, topic, topics=("shipping_fee", "invoice")):
+        self.topics = list(topics)
+        self._topic = topic
+
+    def probabilities(self, text, vector):
+        return [1.0 if t == self._topic else 0.0 for t in self.topics]
+
+
+def test_the_classifier_can_overrule_the_closest_wording(knowledge_dir):
+    knowledge = service(knowledge_dir)
+    found = knowledge.index.search("邮费多少钱")
+    retrieval = rank_topics(found, None, 0.0)
+    assert [hit.unit.key for _, hit in retrieval] == ["shipping_fee", "invoice"]
+    ranked = rank_topics(found, FixedClassifier("invoice"), KnowledgeService.CLASSIFIER_WEIGHT)
+    assert [hit.unit.key for _, hit in ranked] == ["invoice", "shipping_fee"]
+    assert ranked[0][0] == pytest.approx(ranked[0][1].score + KnowledgeService.CLASSIFIER_WEIGHT)
+
+
+def test_the_threshold_applies_to_the_chosen_topics_retrieval_score(knowledge_dir):
+    knowledge = service(knowledge_dir)
+    knowledge.classifier = FixedClassifier("invoice")
+    scores = {t: hit.score for t, hit in knowledge.index.search("邮费多少钱").best_per_key("faq").items()}
+    entry, score = knowledge.best_faq("邮费多少钱")
+    assert (entry.topic, score) == ("invoice", scores["invoice"])
+    knowledge.threshold, knowledge.doc_threshold = scores["invoice"] + 0.01, 1.0
+    assert scores["shipping_fee"] > knowledge.threshold  # retrieval alone would have answered
+    assert knowledge.answer("邮费多少钱") is None
+
+
+def test_the_service_trains_its_classifier_on_the_faq_and_answers_with_it(knowledge_dir):
+    knowledge = service(knowledge_dir)
+    assert sorted(knowledge.classifier.topics) == ["invoice", "shipping_fee"]
+    assert knowledge.answer("发票能开吗").source_id == "invoice"
+
+
+def test_one_faq_topic_needs_no_classifier(knowledge_dir):
+    faq = knowledge_dir / "faq.yml"
+    text = faq.read_text(encoding="utf-8")
+    faq.write_text(text[: text.index("  - id: invoice")], encoding="utf-8")
+    knowledge = service(knowledge_dir)
+    assert knowledge.classifier is None
+    assert knowledge.answer("邮费要多少钱啊").source_id == "shipping_fee"
 
 
 @pytest.fixture
