@@ -144,6 +144,32 @@ def _faq(results: dict[str, Any], plots: Path, lines: list[str]) -> None:
         f"![faq](plots/{png.name})",
         "",
     ]
+    docs = section.get("documents")
+    if docs:
+        grid = docs["selection"]["grid"]
+        lines += [
+            f"Long-tail questions answered by the shop's documents rather than the FAQ ({docs['dataset']}, "
+            f"{docs['questions']} questions): the expected fact is in the answer for "
+            f"{docs['held_out_facts']:.1%}. A FAQ answer carries the best document passage as a supplement "
+            f"by the rule `{docs['chosen']}`, chosen on {docs['selection']['dataset']} as the best "
+            "difference between the two shares below; with it, "
+            f"{ours.get('supplemented_share', 0):.1%} of the FAQ answers to the held-out paraphrases carry a "
+            "passage. The five best settings, and the one used before:",
+            "",
+            "| passage rule | selection questions with the fact | FAQ examples given a passage |",
+            "| --- | --- | --- |",
+            *[
+                f"| {name} | {r['selection_facts']:.1%} | {r['nlu_faq_supplemented']:.1%} |"
+                for name, r in list(grid.items())[:5]
+            ],
+        ]
+        before = grid.get("min 0.45, margin 0.15")
+        if before:
+            lines.append(
+                f"| min 0.45, margin 0.15 (before) | {before['selection_facts']:.1%} | "
+                f"{before['nlu_faq_supplemented']:.1%} |"
+            )
+        lines.append("")
 
 
 def _oos(results: dict[str, Any], plots: Path, lines: list[str]) -> None:

@@ -13,6 +13,7 @@ import numpy as np
 
 from kefu.knowledge.cache import AnswerCache
 from kefu.knowledge.embeddings import Embedder, get_embedder
+from kefu.knowledge.lexical import words
 from kefu.knowledge.retrieval import EmbeddingCache, Hit, HybridIndex, Search, clean_query
 from kefu.knowledge.sources import FaqEntry, KnowledgeSources
 from kefu.knowledge.store import IndexStore, Stamp, knowledge_units, update_index
@@ -56,10 +57,14 @@ class KnowledgeService:
     # questions (benchmarks/knowledge.py, "topic_selection"): 0 is retrieval alone.
     CLASSIFIER_WEIGHT = 2.0
 
-    # A document passage is added to a FAQ answer when it scores at least this and comes within
-    # SUPPLEMENT_MARGIN of the FAQ's score (measured on tests/knowledge, see benchmarks/knowledge.py).
-    SUPPLEMENT_MIN = 0.45
+    # A document passage is added to a FAQ answer when it scores at least SUPPLEMENT_MIN and either
+    # comes within SUPPLEMENT_MARGIN of the FAQ's score or matches a word of the question that the
+    # FAQ entry never mentions (the question asks for a detail beyond the FAQ). Chosen on
+    # benchmarks/doc_questions_selection.yml against how often FAQ-intent training examples get a
+    # passage (benchmarks/knowledge.py, "supplement_selection").
+    SUPPLEMENT_MIN = 0.30
     SUPPLEMENT_MARGIN = 0.15
+    SUPPLEMENT_ON_NEW_WORDS = True
 
     def __init__(
         self,
@@ -81,6 +86,8 @@ class KnowledgeService:
         self.version = version
         self.answer_cache = answer_cache
         self._faq = {entry.topic: entry for entry in sources.faq}
+        # What each FAQ entry already says, for adds_detail.
+        self._known = {e.topic: "\n".join([e.answer, *e.questions]) for e in sources.faq}
         units, self._chunks = knowledge_units(sources)
         cache = EmbeddingCache(cache_path, embedder) if embedder is not None and vectors is None else None
         self.index = HybridIndex(units, embedder, cache, vectors=vectors)
@@ -124,23 +131,37 @@ class KnowledgeService:
         if found is None:
             return None
         best_faq, best_doc = self._faq_hit(found), found.best("doc")
-        doc_answer = None
-        if best_doc is not None and best_doc.score >= max(self.doc_threshold, min_score or 0.0):
+        passage = None
+        if best_doc is not None:
             chunk = self._chunks[best_doc.unit.key]
-            doc_answer = KnowledgeAnswer(chunk.text, best_doc.score, "document", chunk.key, chunk.title)
+            passage = KnowledgeAnswer(chunk.text, best_doc.score, "document", chunk.key, chunk.title)
         if best_faq is not None and best_faq.score >= max(self.threshold, min_score or 0.0):
             entry = self._faq[best_faq.unit.key]
             supplement = None
-            if (
-                doc_answer is not None
-                and doc_answer.score >= self.SUPPLEMENT_MIN
-                and doc_answer.score >= best_faq.score - self.SUPPLEMENT_MARGIN
-            ):
-                supplement = doc_answer
+            if passage is not None and self._supplements(found.cleaned, entry, best_faq, passage, min_score):
+                supplement = passage
             return KnowledgeAnswer(
                 entry.answer, best_faq.score, "faq", entry.topic, entry.question, supplement
             )
-        return doc_answer
+        if passage is not None and passage.score >= max(self.doc_threshold, min_score or 0.0):
+            return passage
+        return None
+
+    def _supplements(
+        self, cleaned: str, entry: FaqEntry, faq: Hit, passage: KnowledgeAnswer, min_score: float | None
+    ) -> bool:
+        """Whether the passage goes with the FAQ answer (see SUPPLEMENT_MIN)."""
+        if passage.score < max(self.SUPPLEMENT_MIN, min_score or 0.0):
+            return False
+        if passage.score >= faq.score - self.SUPPLEMENT_MARGIN:
+            return True
+        return self.SUPPLEMENT_ON_NEW_WORDS and self.adds_detail(cleaned, entry, passage.text)
+
+    def adds_detail(self, cleaned: str, entry: FaqEntry, passage: str) -> bool:
+        """Whether ``passage`` has a word of the (cleaned) question, of two characters or more, that
+        the FAQ entry's questions and answer never mention."""
+        known = self._known[entry.topic]
+        return any(len(w) >= 2 and w in passage and w not in known for w in words(cleaned))
 
 
 def rank_topics(found: Search, classifier: TopicClassifier | None, weight: float) -> list[tuple[float, Hit]]:

@@ -133,3 +133,32 @@ def test_a_new_knowledge_version_does_not_see_older_answers(knowledge_dir):
     newer = cached_service(knowledge_dir, cache, "v2")
     newer._faq["shipping_fee"] = replace(newer._faq["shipping_fee"], answer="全场包邮。")
     assert newer.answer("邮费要多少钱啊").text == "全场包邮。"
+
+
+def test_a_passage_adds_detail_when_it_has_a_question_word_the_faq_never_mentions(knowledge_dir):
+    knowledge = service(knowledge_dir)
+    entry = knowledge.faq_entry("shipping_fee")
+    passage = "保温杯首次使用前用开水烫洗。"
+    assert knowledge.adds_detail("保温杯的运费怎么算", entry, passage)
+    assert not knowledge.adds_detail("运费怎么算", entry, "运费按重量计算。")  # the FAQ says 运费 already
+    assert not knowledge.adds_detail("羽绒服运费怎么算", entry, passage)  # 羽绒服 is not in the passage
+
+
+def test_a_faq_answer_takes_a_passage_near_its_score_or_with_new_detail(knowledge_dir):
+    from kefu.knowledge.retrieval import Hit, Unit
+    from kefu.knowledge.service import KnowledgeAnswer
+
+    knowledge = service(knowledge_dir)
+    entry = knowledge.faq_entry("shipping_fee")
+    faq = Hit(Unit("faq", "shipping_fee", "运费怎么算"), 0.8, 0.8, 0.8)
+
+    def passage(score, text="保温杯首次使用前用开水烫洗。"):
+        return KnowledgeAnswer(text, score, "document", "product_care.md#1", "商品保养指南")
+
+    low = KnowledgeService.SUPPLEMENT_MIN
+    near = faq.score - KnowledgeService.SUPPLEMENT_MARGIN
+    assert knowledge._supplements("运费怎么算", entry, faq, passage(near, "无关内容"), None)
+    assert not knowledge._supplements("运费怎么算", entry, faq, passage(low, "无关内容"), None)
+    assert knowledge._supplements("保温杯运费怎么算", entry, faq, passage(low), None)
+    assert not knowledge._supplements("保温杯运费怎么算", entry, faq, passage(low - 0.01), None)
+    assert not knowledge._supplements("保温杯运费怎么算", entry, faq, passage(low), min_score=low + 0.1)
