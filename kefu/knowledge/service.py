@@ -66,6 +66,10 @@ class KnowledgeService:
     SUPPLEMENT_MARGIN = 0.15
     SUPPLEMENT_ON_NEW_WORDS = True
 
+    # Part of the answer cache's keys beside the knowledge version: bumped when the answering rules
+    # change, so that an upgraded assistant does not serve answers cached under the old ones.
+    ANSWER_RULES = "2"
+
     def __init__(
         self,
         sources: KnowledgeSources,
@@ -117,7 +121,7 @@ class KnowledgeService:
         """
         if self.answer_cache is None:
             return self._answer(question, min_score)
-        key = self.answer_cache.key(self.version, question, min_score)
+        key = self.cache_key(question, min_score)
         cached = self.answer_cache.get(key)
         if cached is not None:
             data = json.loads(cached)
@@ -125,6 +129,11 @@ class KnowledgeService:
         answer = self._answer(question, min_score)
         self.answer_cache.put(key, json.dumps(None if answer is None else asdict(answer), ensure_ascii=False))
         return answer
+
+    def cache_key(self, question: str, min_score: float | None) -> str:
+        """The answer cache's key of a question (the knowledge version and the rules are in it)."""
+        assert self.answer_cache is not None
+        return self.answer_cache.key(f"{self.version}.r{self.ANSWER_RULES}", question, min_score)
 
     def _answer(self, question: str, min_score: float | None) -> KnowledgeAnswer | None:
         found = self.index.search(question)

@@ -70,7 +70,7 @@ def test_answers_are_cached_in_redis_and_served_from_it(redis_url, prefix, clien
     cache = AnswerCache(RedisAnswerStore(redis_url), ttl=3600, prefix=prefix)
     knowledge = service(sources, cache)
     answer = knowledge.answer("运费怎么算")
-    key = cache.key("v1", "运费怎么算", None)
+    key = knowledge.cache_key("运费怎么算", None)
     stored = json.loads(client.get(key))
     assert stored["source_id"] == answer.source_id and stored["text"] == answer.text
     assert 3590 < client.ttl(key) <= 3600
@@ -80,10 +80,22 @@ def test_answers_are_cached_in_redis_and_served_from_it(redis_url, prefix, clien
 
 def test_a_new_knowledge_version_misses_older_answers(redis_url, prefix, client, sources):
     cache = AnswerCache(RedisAnswerStore(redis_url), prefix=prefix)
-    service(sources, cache, "v1").answer("运费怎么算")
-    client.set(cache.key("v1", "运费怎么算", None), json.dumps(None))  # poison the old version
-    assert service(sources, cache, "v2").answer("运费怎么算") is not None
-    assert client.exists(cache.key("v2", "运费怎么算", None))
+    old, new = service(sources, cache, "v1"), service(sources, cache, "v2")
+    old.answer("运费怎么算")
+    client.set(old.cache_key("运费怎么算", None), json.dumps(None))  # poison the old version
+    assert new.answer("运费怎么算") is not None
+    assert client.exists(new.cache_key("运费怎么算", None))
+
+
+def test_new_answering_rules_miss_answers_cached_under_the_old_ones(
+    redis_url, prefix, client, sources, monkeypatch
+):
+    cache = AnswerCache(RedisAnswerStore(redis_url), prefix=prefix)
+    knowledge = service(sources, cache)
+    knowledge.answer("运费怎么算")
+    client.set(knowledge.cache_key("运费怎么算", None), json.dumps(None))  # poison the old rules
+    monkeypatch.setattr(KnowledgeService, "ANSWER_RULES", KnowledgeService.ANSWER_RULES + "-next")
+    assert knowledge.answer("运费怎么算").source_id == "shipping_fee"
 
 
 def test_redis_going_away_slows_answers_but_never_fails_them(redis_url, prefix, client, sources):
@@ -95,8 +107,8 @@ def test_redis_going_away_slows_answers_but_never_fails_them(redis_url, prefix, 
     store._client.connection_pool.disconnect()
     store._client.connection_pool.connection_kwargs["port"] = 1
     assert knowledge.answer("运费怎么算").source_id == "shipping_fee"
-    assert not client.exists(cache.key("v1", "发票怎么开", None))
+    assert not client.exists(knowledge.cache_key("发票怎么开", None))
     assert knowledge.answer("发票怎么开") is not None
     store._client.connection_pool.connection_kwargs["port"] = client.connection_pool.connection_kwargs["port"]
     knowledge.answer("发票怎么开")  # back: written again
-    assert client.exists(cache.key("v1", "发票怎么开", None))
+    assert client.exists(knowledge.cache_key("发票怎么开", None))
