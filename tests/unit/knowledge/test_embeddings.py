@@ -6,25 +6,11 @@ import numpy as np
 import pytest
 
 from kefu.knowledge.embeddings import HashingEmbedder, QueryCache, get_embedder
-
-
-class CountingEmbedder(HashingEmbedder):
-    def __init__(self) -> None:
-        super().__init__(dim=64)
-        self.queries: list[str] = []
-        self.passages: list[str] = []
-
-    def embed_queries(self, texts):
-        self.queries += list(texts)
-        return super().embed_queries(texts)
-
-    def embed_passages(self, texts):
-        self.passages += list(texts)
-        return super().embed_passages(texts)
+from tests.unit.knowledge.fakes import RecordingEmbedder
 
 
 def test_a_repeated_question_is_encoded_once_and_gets_the_same_vector():
-    inner = CountingEmbedder()
+    inner = RecordingEmbedder()
     cache = QueryCache(inner, size=10)
     first = cache.embed_queries(["运费怎么算", "怎么退货"])
     again = cache.embed_queries(["怎么退货", "运费怎么算", "运费怎么算"])
@@ -36,7 +22,7 @@ def test_a_repeated_question_is_encoded_once_and_gets_the_same_vector():
 
 
 def test_the_least_recently_used_question_is_forgotten_beyond_the_size():
-    inner = CountingEmbedder()
+    inner = RecordingEmbedder()
     cache = QueryCache(inner, size=2)
     cache.embed_queries(["a"])
     cache.embed_queries(["b"])
@@ -47,7 +33,7 @@ def test_the_least_recently_used_question_is_forgotten_beyond_the_size():
 
 
 def test_passages_are_never_cached_and_empty_input_keeps_the_shape():
-    inner = CountingEmbedder()
+    inner = RecordingEmbedder()
     cache = QueryCache(inner, size=10)
     cache.embed_passages(["文档"])
     cache.embed_passages(["文档"])
@@ -57,13 +43,13 @@ def test_passages_are_never_cached_and_empty_input_keeps_the_shape():
 
 
 def test_cached_vectors_cannot_be_changed_by_a_caller():
-    cache = QueryCache(CountingEmbedder(), size=10)
+    cache = QueryCache(RecordingEmbedder(), size=10)
     vectors = cache.embed_queries(["运费"])
     vectors[0, 0] = 42.0  # a stacked copy: the cache keeps its own
     assert cache.embed_queries(["运费"])[0, 0] != 42.0
 
 
-class FakeEncoder(CountingEmbedder):
+class FakeEncoder(RecordingEmbedder):
     def __init__(self, threads: int) -> None:
         super().__init__()
         self.threads = threads

@@ -2,6 +2,7 @@ import numpy as np
 
 from kefu.knowledge.embeddings import HashingEmbedder
 from kefu.knowledge.retrieval import EmbeddingCache, HybridIndex, Unit, clean_query
+from tests.unit.knowledge.fakes import RecordingEmbedder
 
 UNITS = [
     Unit("faq", "shipping_fee", "运费怎么算"),
@@ -57,26 +58,16 @@ def test_an_index_gives_the_vectors_of_one_kind_row_for_row():
     assert HybridIndex(UNITS, embedder=None).vectors("faq") is None
 
 
-class CountingEmbedder(HashingEmbedder):
-    def __init__(self):
-        super().__init__(dim=64)
-        self.calls = 0
-
-    def embed_passages(self, texts):
-        self.calls += len(texts)
-        return super().embed_passages(texts)
-
-
 def test_embedding_cache_embeds_only_new_texts_and_persists(tmp_path):
     path = tmp_path / "emb.npz"
-    embedder = CountingEmbedder()
+    embedder = RecordingEmbedder()
     cache = EmbeddingCache(path, embedder)
     first, computed = cache.embed(["甲", "乙"])
     cache.save([("甲", False), ("乙", False)])
     assert computed == 2
     reloaded = EmbeddingCache(path, embedder)
     vectors, computed = reloaded.embed(["甲", "乙", "丙"])
-    assert computed == 1 and embedder.calls == 3
+    assert computed == 1 and len(embedder.passages) == 3
     assert np.allclose(vectors[:2], first)
     reloaded.save([("乙", False), ("丙", False)])
     assert EmbeddingCache(path, embedder).embed(["甲"])[1] == 1  # forgotten once removed

@@ -2,24 +2,8 @@ import json
 
 import pytest
 
-from kefu.knowledge.embeddings import HashingEmbedder
 from kefu.knowledge.store import IndexStore, IndexUnavailableError, knowledge_units, update_index
-
-
-class CountingEmbedder(HashingEmbedder):
-    """Hashing vectors, counting the texts it was asked to embed."""
-
-    def __init__(self):
-        super().__init__(dim=64)
-        self.texts = []
-
-    def embed_queries(self, texts):
-        self.texts += list(texts)
-        return super().embed_queries(texts)
-
-    def embed_passages(self, texts):
-        self.texts += list(texts)
-        return super().embed_passages(texts)
+from tests.unit.knowledge.fakes import RecordingEmbedder
 
 
 class FakeFaqTable:
@@ -43,7 +27,7 @@ def edit(path, old, new):
 
 
 def test_first_import_embeds_every_unit_and_syncs_the_faq_table(knowledge_dir, index_dir):
-    embedder, table = CountingEmbedder(), FakeFaqTable()
+    embedder, table = RecordingEmbedder(), FakeFaqTable()
     report = update_index(knowledge_dir, index_dir, embedder, sync_faq=table)
     assert report.changed and report.previous_version is None
     assert report.faq == {"created": 2, "updated": 0, "unchanged": 0, "deleted": 0}
@@ -55,9 +39,9 @@ def test_first_import_embeds_every_unit_and_syncs_the_faq_table(knowledge_dir, i
 
 
 def test_a_second_run_without_changes_embeds_and_writes_nothing(knowledge_dir, index_dir):
-    update_index(knowledge_dir, index_dir, CountingEmbedder())
+    update_index(knowledge_dir, index_dir, RecordingEmbedder())
     stamp = IndexStore(index_dir).stamp()
-    embedder = CountingEmbedder()
+    embedder = RecordingEmbedder()
     report = update_index(knowledge_dir, index_dir, embedder)
     assert not report.changed and report.embedded == 0 and embedder.texts == []
     assert report.faq["unchanged"] == 2 and report.documents["unchanged"] == 1
@@ -65,11 +49,11 @@ def test_a_second_run_without_changes_embeds_and_writes_nothing(knowledge_dir, i
 
 
 def test_only_changed_texts_are_embedded(knowledge_dir, index_dir):
-    first = update_index(knowledge_dir, index_dir, CountingEmbedder())
+    first = update_index(knowledge_dir, index_dir, RecordingEmbedder())
     edit(
         knowledge_dir / "faq.yml", "alternatives: [能开发票吗, 发票在哪里申请]", "alternatives: [能开专票吗]"
     )
-    embedder = CountingEmbedder()
+    embedder = RecordingEmbedder()
     report = update_index(knowledge_dir, index_dir, embedder)
     assert report.version != first.version
     assert report.faq == {"created": 0, "updated": 1, "unchanged": 1, "deleted": 0}
@@ -79,20 +63,20 @@ def test_only_changed_texts_are_embedded(knowledge_dir, index_dir):
 
 
 def test_an_answer_change_needs_no_embedding_but_a_new_version(knowledge_dir, index_dir):
-    first = update_index(knowledge_dir, index_dir, CountingEmbedder())
+    first = update_index(knowledge_dir, index_dir, RecordingEmbedder())
     edit(knowledge_dir / "faq.yml", "收取运费8元", "收取运费10元")
-    embedder = CountingEmbedder()
+    embedder = RecordingEmbedder()
     report = update_index(knowledge_dir, index_dir, embedder)
     assert report.version != first.version and embedder.texts == []
     assert "10元" in IndexStore(index_dir).load().sources.faq[0].answer
 
 
 def test_removed_topics_and_documents_leave_the_index(knowledge_dir, index_dir):
-    update_index(knowledge_dir, index_dir, CountingEmbedder())
+    update_index(knowledge_dir, index_dir, RecordingEmbedder())
     (knowledge_dir / "docs" / "product_care.md").unlink()
     edit(knowledge_dir / "faq.yml", "  - id: invoice", "  - id: invoice_new")
     table = FakeFaqTable()
-    report = update_index(knowledge_dir, index_dir, CountingEmbedder(), sync_faq=table)
+    report = update_index(knowledge_dir, index_dir, RecordingEmbedder(), sync_faq=table)
     assert report.documents["deleted"] == 1
     assert report.faq["deleted"] == 1 and report.faq["created"] == 1
     assert table.synced == [["shipping_fee", "invoice_new"]]
@@ -103,8 +87,8 @@ def test_removed_topics_and_documents_leave_the_index(knowledge_dir, index_dir):
 
 
 def test_rebuild_embeds_everything_again(knowledge_dir, index_dir):
-    update_index(knowledge_dir, index_dir, CountingEmbedder())
-    embedder = CountingEmbedder()
+    update_index(knowledge_dir, index_dir, RecordingEmbedder())
+    embedder = RecordingEmbedder()
     report = update_index(knowledge_dir, index_dir, embedder, rebuild=True)
     assert report.embedded == report.units == len(embedder.texts)
 
@@ -112,7 +96,7 @@ def test_rebuild_embeds_everything_again(knowledge_dir, index_dir):
 def test_only_the_two_newest_generations_are_kept(knowledge_dir, index_dir):
     for fee in ("9元", "10元", "11元"):
         edit(knowledge_dir / "faq.yml", "收取运费8元", f"收取运费{fee}")
-        update_index(knowledge_dir, index_dir, CountingEmbedder())
+        update_index(knowledge_dir, index_dir, RecordingEmbedder())
         edit(knowledge_dir / "faq.yml", f"收取运费{fee}", "收取运费8元")
     assert len(list(index_dir.glob("snapshot-*.json"))) == 2
     assert len(list(index_dir.glob("vectors-*.npy"))) == 2
