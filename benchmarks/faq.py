@@ -87,9 +87,7 @@ def ours(questions: list[tuple[str, str]], embedder_name: str) -> dict[str, Any]
         "best_faq_topic_top1_no_threshold": round(
             float(np.mean([b is not None and b[0].topic == t for b, (t, _) in zip(best, questions)])), 4
         ),
-        "supplemented_share": round(
-            float(np.mean([a is not None and a.supplement is not None for a in answers])), 4
-        ),
+        "supplemented_share": _supplemented(answers),
         "threshold": settings.kb_answer_threshold,
         "ms_per_question": round(1000 * seconds / len(questions), 1),
     }
@@ -124,8 +122,8 @@ def _facts_share(service: Any, questions: list[tuple[str, str]]) -> float:
     return round(found / len(questions), 4)
 
 
-def _supplemented_share(service: Any, questions: list[str]) -> float:
-    answers = [service.answer(q) for q in questions]
+def _supplemented(answers: list[Any]) -> float:
+    """Share of the answers that are FAQ answers carrying a document passage."""
     return round(float(np.mean([a is not None and a.supplement is not None for a in answers])), 4)
 
 
@@ -144,7 +142,10 @@ def documents(embedder_name: str, smoke: bool = False) -> dict[str, Any]:
             margin,
             new_words,
         )
-        facts, supplemented = _facts_share(service, selection), _supplemented_share(service, examples)
+        facts, supplemented = (
+            _facts_share(service, selection),
+            _supplemented([service.answer(q) for q in examples]),
+        )
         grid[f"min {low:.2f}, margin {margin:.2f}{', new words' if new_words else ''}"] = {
             "selection_facts": facts,
             "nlu_faq_supplemented": supplemented,

@@ -112,8 +112,8 @@ def faq_retrieval(embedder_name: str) -> dict[str, Any]:
     for name, weight in BACKENDS.items():
         loo_top1, held_metrics = evaluate(words_only, weight)
         results[name] = {**held_metrics, "leave_one_out_top1_on_alternatives": loo_top1}
-    results["topic_selection"] = topic_selection(embedder_name)
-    index = _index(units + _doc_units(), embedder)
+    results["topic_selection"] = topic_selection(sources, embedder_name)
+    index = _index(units + _doc_units(sources), embedder)
     classifier = topic_classifier(index)
     rankings = [
         [
@@ -130,8 +130,8 @@ def faq_retrieval(embedder_name: str) -> dict[str, Any]:
     return results
 
 
-def _doc_units() -> list[Unit]:
-    return [u for u in knowledge_units(load_sources(ROOT / "knowledge"))[0] if u.kind == "doc"]
+def _doc_units(sources: Any) -> list[Unit]:
+    return [u for u in knowledge_units(sources)[0] if u.kind == "doc"]
 
 
 def _index(units: list[Unit], embedder: Any) -> HybridIndex:
@@ -146,15 +146,14 @@ TOPIC_GRID_DENSE = (3.0, 5.0, 8.0)
 TOPIC_GRID_WEIGHT = (0.5, 1.0, 2.0)
 
 
-def topic_selection(embedder_name: str, folds: int = 5) -> dict[str, float]:
+def topic_selection(sources: Any, embedder_name: str, folds: int = 5) -> dict[str, float]:
     """Top-1 topic accuracy under ``folds``-fold cross-validation over the FAQ's questions and
     alternatives (stratified by topic; the index and classifier see the other folds only)."""
     from sklearn.model_selection import StratifiedKFold
 
-    sources = load_sources(ROOT / "knowledge")
     units = [Unit("faq", e.topic, q) for e in sources.faq for q in e.questions]
     topics = np.array([u.key for u in units])
-    docs = _doc_units()
+    docs = _doc_units(sources)
     embedder = get_embedder(embedder_name)
     correct: dict[str, int] = {}
 

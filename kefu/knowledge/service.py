@@ -61,7 +61,7 @@ class KnowledgeService:
     # comes within SUPPLEMENT_MARGIN of the FAQ's score or matches a word of the question that the
     # FAQ entry never mentions (the question asks for a detail beyond the FAQ). Chosen on
     # benchmarks/doc_questions_selection.yml against how often FAQ-intent training examples get a
-    # passage (benchmarks/knowledge.py, "supplement_selection").
+    # passage (benchmarks/faq.py, "documents").
     SUPPLEMENT_MIN = 0.30
     SUPPLEMENT_MARGIN = 0.15
     SUPPLEMENT_ON_NEW_WORDS = True
