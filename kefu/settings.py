@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from kefu.wechat.config import WECHAT_API, WECOM_API, WechatSettings
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Development-only secrets. Production mode refuses to start with any of them.
@@ -130,6 +132,27 @@ def _timezone(name: str, default: str) -> str:
     return raw
 
 
+def _wechat(production: bool) -> WechatSettings:
+    try:
+        return WechatSettings(
+            mp_app_id=_env("WECHAT_MP_APP_ID", ""),
+            mp_app_secret=_env("WECHAT_MP_APP_SECRET", ""),
+            mp_token=_env("WECHAT_MP_TOKEN", ""),
+            mp_aes_key=_env("WECHAT_MP_AES_KEY", ""),
+            wecom_corp_id=_env("WECOM_CORP_ID", ""),
+            wecom_secret=_env("WECOM_SECRET", ""),
+            wecom_token=_env("WECOM_TOKEN", ""),
+            wecom_aes_key=_env("WECOM_AES_KEY", ""),
+            wecom_open_kfid=_env("WECOM_OPEN_KFID", ""),
+            wecom_handoff_to_pool=_bool("WECOM_HANDOFF_TO_POOL", False),
+            api_base=_env("WECHAT_API_BASE", WECHAT_API).rstrip("/"),
+            wecom_api_base=_env("WECOM_API_BASE", WECOM_API).rstrip("/"),
+            passive_reply_seconds=_positive("WECHAT_PASSIVE_REPLY_SECONDS", 4.5),
+        ).checked(production)
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
 @dataclass(frozen=True)
 class Settings:
     """Typed, validated configuration of one process."""
@@ -190,6 +213,8 @@ class Settings:
     # session also counts as a chat sender), and socket.io connections per minute per IP.
     sdk_rate_per_minute: int = 600
     socketio_connect_rate_per_minute: int = 30
+    # The WeChat channels (kefu/wechat): the Official Account (公众号) and WeCom customer service.
+    wechat: WechatSettings = field(default_factory=WechatSettings)
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -259,6 +284,7 @@ def load_settings() -> Settings:
         socketio_connect_rate_per_minute=_int(
             "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
         ),
+        wechat=_wechat(env == "production"),
     )
     if settings.production:
         _refuse_placeholders(settings)

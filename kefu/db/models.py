@@ -213,3 +213,47 @@ class AuthTokenRow(Base):
     created_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False)
     revoked_at = Column(DateTime)
+
+
+WECHAT_OPENID = "wechat_contacts.openid"
+
+
+class WechatContactRow(Base):
+    """A WeChat customer (公众号 OpenID or WeCom external_userid, encrypted) behind a sender id.
+
+    ``sender_id`` is a keyed hash of the id, so that the id itself never shows in conversations,
+    logs or the admin views; ``user_id`` is the shop customer the contact proved to be (a binding).
+    """
+
+    __tablename__ = "wechat_contacts"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    sender_id = Column(String(64), primary_key=True)
+    channel = Column(String(16), nullable=False)
+    openid_enc = Column(Text, nullable=False)
+    open_kfid = Column(String(64))  # WeCom: the customer-service account the customer writes to
+    user_id = Column(String(32))
+    bound_at = Column(DateTime)
+    choices = Column(Text)  # JSON list: the payloads of the numbered choices last offered
+    created_at = Column(DateTime, nullable=False)
+
+
+class WechatSeenRow(Base):
+    """A WeChat message already taken (its MsgId, or sender and time for events), for deduplication."""
+
+    __tablename__ = "wechat_seen"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    key = Column(String(64), primary_key=True)
+    seen_at = Column(DateTime, nullable=False, index=True)
+
+
+class WecomCursorRow(Base):
+    """How far ``sync_msg`` has read one WeCom customer-service account's messages."""
+
+    __tablename__ = "wecom_cursors"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    open_kfid = Column(String(64), primary_key=True)
+    cursor = Column(String(255), nullable=False)
+    updated_at = Column(DateTime, nullable=False)

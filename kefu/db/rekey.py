@@ -16,9 +16,11 @@ from kefu.db.models import (
     HANDOFF_TRANSCRIPT,
     ORDER_ADDRESS,
     ORDER_PHONE,
+    WECHAT_OPENID,
     CustomerRow,
     HandoffRequestRow,
     OrderRow,
+    WechatContactRow,
 )
 from kefu.security.crypto import FieldCipher, default_cipher
 
@@ -28,6 +30,7 @@ ENCRYPTED_COLUMNS: tuple[tuple[Column, Column, str], ...] = (
     (OrderRow.order_id, OrderRow.phone_enc, ORDER_PHONE),
     (OrderRow.order_id, OrderRow.address_enc, ORDER_ADDRESS),
     (HandoffRequestRow.id, HandoffRequestRow.transcript_enc, HANDOFF_TRANSCRIPT),
+    (WechatContactRow.sender_id, WechatContactRow.openid_enc, WECHAT_OPENID),
 )
 
 

@@ -6,6 +6,7 @@ from kefu.db.models import CustomerRow, HandoffRequestRow, OrderRow
 from kefu.db.orders import OrderRepository
 from kefu.db.rekey import reencrypt_all
 from kefu.security.crypto import FieldCipher
+from kefu.wechat.store import ContactRepository
 
 
 def stored_values(url):
@@ -20,6 +21,7 @@ def test_reencrypt_all_moves_every_value_to_the_current_key(shop_url, cipher):
     rotated = FieldCipher((("test2", bytes(range(32, 64))), *cipher.keys))
     before = OrderRepository(shop_url, cipher).list_for_user("u1001")
     handoff = HandoffRepository(shop_url, cipher=cipher).create("s1", "request_human", [{"text": "转人工"}])
+    contact = ContactRepository("secret", shop_url, cipher).contact_for("wechat", "oOpenId")
 
     counts = reencrypt_all(shop_url, rotated)
 
@@ -28,11 +30,13 @@ def test_reencrypt_all_moves_every_value_to_the_current_key(shop_url, cipher):
         "orders.phone": 12,
         "orders.address": 12,
         "handoff_requests.transcript": 1,
+        "wechat_contacts.openid": 1,
     }
     assert all(value.startswith("test2:") for value in stored_values(shop_url))
     only_new = FieldCipher(rotated.keys[:1])
     assert OrderRepository(shop_url, only_new).list_for_user("u1001") == before
     assert HandoffRepository(shop_url, cipher=only_new).get(handoff.id) == handoff
+    assert ContactRepository("secret", shop_url, only_new).get(contact.sender_id) == contact
     assert sum(reencrypt_all(shop_url, rotated).values()) == 0
 
 
