@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from kefu.processes import free_port, wait_until_ready
+from tests.wechat_standin import Running, Standin, assistant_env
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = ROOT / "models" / "kefu.tar.gz"
@@ -54,7 +55,14 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def assistant(tmp_path_factory) -> Assistant:
+def wechat_standin() -> Standin:
+    """The stand-in for WeChat's servers that the assistant's WeChat channels talk to."""
+    with Running() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, wechat_standin) -> Assistant:
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make train` (make e2e does it for you)")
     work = tmp_path_factory.mktemp("assistant")
@@ -82,6 +90,8 @@ def assistant(tmp_path_factory) -> Assistant:
         # longer than that reaches the processor cut behind a restored state, forms included, so the
         # whole suite also tests kefu/rasa_addons/tracker_window.py.
         "TRACKER_WINDOW_EVENTS": "12",
+        # Both WeChat channels on, talking to the stand-in (tests/e2e/test_wechat.py).
+        **assistant_env(wechat_standin),
         # Every test talks from 127.0.0.1 and the fuzz tests send thousands of requests: the limits
         # themselves are tested in tests/unit (rate_limit tests) with their own small numbers.
         **dict.fromkeys(
