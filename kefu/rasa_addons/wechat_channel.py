@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
@@ -48,6 +49,31 @@ def refused(channel: str, request: Request, error: BadCallback) -> HTTPResponse:
     """A callback that is not WeChat's (signature, age) gets an empty 403; a malformed one a 400."""
     logger.warning("%s callback refused from %s: %s", channel, request.remote_addr or request.ip, error)
     return response.text("", status=403 if isinstance(error, Unsigned) else 400)
+
+
+def callback_routes(
+    hook: Blueprint,
+    label: str,
+    codec: CallbackCodec,
+    handle: Callable[[Request, BaseMessage], Awaitable[HTTPResponse]],
+) -> None:
+    """``GET /webhook`` (the server-configuration handshake) and ``POST /webhook`` (a checked,
+    decrypted message for ``handle``) on ``hook``; refused callbacks are logged."""
+
+    @hook.route("/webhook", methods=["GET"])
+    async def handshake(request: Request) -> HTTPResponse:
+        try:
+            return response.text(codec.echo(query(request)))
+        except BadCallback as error:
+            return refused(label, request, error)
+
+    @hook.route("/webhook", methods=["POST"])
+    async def receive(request: Request) -> HTTPResponse:
+        try:
+            message = codec.decode(query(request), request.body or b"")
+        except BadCallback as error:
+            return refused(label, request, error)
+        return await handle(request, message)
 
 
 def intents(request: Request) -> frozenset[str]:
@@ -124,25 +150,14 @@ class WechatInput(InputChannel):
         mode = "safe (AES)" if self.settings.wechat.mp_aes_key else "plain"
         logger.info("WeChat 公众号 channel on at /webhooks/wechat/webhook, %s mode.", mode)
 
-        @hook.route("/webhook", methods=["GET"])
-        async def handshake(request: Request) -> HTTPResponse:
-            try:
-                return response.text(self.codec.echo(query(request)))
-            except BadCallback as error:
-                return refused("WeChat", request, error)
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                message = self.codec.decode(query(request), request.body or b"")
-            except BadCallback as error:
-                return refused("WeChat", request, error)
+        async def answer(request: Request, message: BaseMessage) -> HTTPResponse:
             text = await self.handle(on_new_message, message, intents(request))
             if text is None:
                 return response.text(SUCCESS)
             nonce = request.args.get("nonce") or ""
             return response.text(self.codec.reply(message, text, nonce), content_type="application/xml")
 
+        callback_routes(hook, "WeChat", self.codec, answer)
         return hook
 
     async def handle(

@@ -24,13 +24,14 @@ from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from wechatpy.messages import BaseMessage
 
 from kefu.db.handoffs import HandoffRepository
-from kefu.rasa_addons.wechat_channel import SUCCESS, WechatOutput, intents, query, refused
+from kefu.rasa_addons.wechat_channel import SUCCESS, WechatOutput, callback_routes, intents
 from kefu.rasa_addons.wechat_conversations import Background, OnNewMessage, WechatConversations
 from kefu.settings import Settings, get_settings
 from kefu.wechat.api import WechatApiError, WecomApi
-from kefu.wechat.protocol import BadCallback, CallbackCodec, field
+from kefu.wechat.protocol import CallbackCodec, field
 from kefu.wechat.state import SeenMessages, TokenCache, seen_key, shared_state
 from kefu.wechat.store import Contact, ContactRepository, CursorRepository
 from kefu.wechat.turns import wecom_turn
@@ -40,6 +41,7 @@ logger = logging.getLogger(__name__)
 FROM_CUSTOMER = 3  # sync_msg's origin of a message the customer sent (4: system event, 5: agent)
 MAX_PAGES = 50  # per callback: a backlog beyond this is read at the next callback
 QUEUED_FOR_HUMAN = 2
+WITH_HUMAN = 3
 
 
 class WecomOutput(WechatOutput):
@@ -102,19 +104,7 @@ class WecomInput(InputChannel):
             return hook
         logger.info("WeCom customer-service channel on at /webhooks/wecom/webhook.")
 
-        @hook.route("/webhook", methods=["GET"])
-        async def handshake(request: Request) -> HTTPResponse:
-            try:
-                return response.text(self.codec.echo(query(request)))
-            except BadCallback as error:
-                return refused("WeCom", request, error)
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            try:
-                event = self.codec.decode(query(request), request.body or b"")
-            except BadCallback as error:
-                return refused("WeCom", request, error)
+        async def take(request: Request, event: BaseMessage) -> HTTPResponse:
             open_kfid = field(event, "OpenKfId")
             if field(event, "Event") == "kf_msg_or_event" and open_kfid and self._serves(open_kfid):
                 self.background.start(
@@ -122,6 +112,7 @@ class WecomInput(InputChannel):
                 )
             return response.text(SUCCESS)
 
+        callback_routes(hook, "WeCom", self.codec, take)
         return hook
 
     def _serves(self, open_kfid: str) -> bool:
@@ -165,10 +156,20 @@ class WecomInput(InputChannel):
         contact = await asyncio.to_thread(
             self.conversations.contacts.contact_for, "wecom", customer, open_kfid
         )
+        if self.settings.wechat.wecom_handoff_to_pool and await self._with_wecom_agents(contact):
+            return  # WeCom's own agents hold the session: the bot stays quiet
         texts = await self.conversations.answer(on_new_message, contact, wecom_turn(message, known))
         await self.conversations.deliver(contact, texts)
         if self.settings.wechat.wecom_handoff_to_pool:
             await self._to_pool(contact)
+
+    async def _with_wecom_agents(self, contact: Contact) -> bool:
+        try:
+            state = await self.api.service_state(contact.open_kfid or "", contact.wechat_id)
+        except WechatApiError as exc:
+            logger.error("WeCom service_state/get failed for %s: %s", contact.sender_id, exc)
+            return False
+        return state in (QUEUED_FOR_HUMAN, WITH_HUMAN)
 
     async def _to_pool(self, contact: Contact) -> None:
         """Moves a customer the assistant has queued for a human to WeCom's own agents' queue."""
@@ -176,9 +177,8 @@ class WecomInput(InputChannel):
         if handoff is None:
             return
         try:
-            state = await self.api.service_state(contact.open_kfid or "", contact.wechat_id)
-            if state in (0, 1):
-                await self.api.transfer(contact.open_kfid or "", contact.wechat_id, QUEUED_FOR_HUMAN)
-                logger.info("WeCom session of %s moved to WeCom's human agents.", contact.sender_id)
+            await self.api.transfer(contact.open_kfid or "", contact.wechat_id, QUEUED_FOR_HUMAN)
         except WechatApiError as exc:
             logger.error("WeCom could not hand %s to a human: %s", contact.sender_id, exc)
+            return
+        logger.info("WeCom session of %s moved to WeCom's human agents.", contact.sender_id)

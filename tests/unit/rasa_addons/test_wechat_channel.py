@@ -200,3 +200,9 @@ def test_wecom_hands_a_queued_customer_to_wecoms_agents(standin, db_url, cipher)
     routes.channel.handoffs.create(sender, "request_human", [])
     asyncio.run(routes.call("POST", *standin.kf_event()))
     assert [c.body["service_state"] for c in standin.sent("/cgi-bin/kf/service_state/trans")] == [2]
+    answered = standin.texts_to("wmCustomer")
+
+    standin.queue_kf_text("wmCustomer", "在吗")  # WeCom's agents hold the session now
+    asyncio.run(routes.call("POST", *standin.kf_event()))
+    assert standin.texts_to("wmCustomer") == answered
+    assert [m.text for m in routes.assistant.seen] == ["转人工"]
