@@ -34,7 +34,7 @@ from kefu.wechat.api import WechatApiError, WecomApi
 from kefu.wechat.protocol import CallbackCodec, field
 from kefu.wechat.state import SeenMessages, TokenCache, seen_key, shared_state
 from kefu.wechat.store import Contact, ContactRepository, CursorRepository
-from kefu.wechat.turns import wecom_turn
+from kefu.wechat.turns import part, wecom_turn
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class WecomInput(InputChannel):
     async def _take(
         self, on_new_message: OnNewMessage, message: Mapping[str, Any], known: frozenset[str]
     ) -> None:
-        event = message.get("event") if isinstance(message.get("event"), Mapping) else {}
+        event = part(message, "event")
         customer = message.get("external_userid") or event.get("external_userid")
         open_kfid = message.get("open_kfid") or event.get("open_kfid")
         from_customer = message.get("origin") == FROM_CUSTOMER or event.get("event_type") == "enter_session"

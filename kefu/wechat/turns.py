@@ -38,6 +38,12 @@ class Turn:
     unbind: bool = False
 
 
+def part(message: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """A JSON message's object field (``text``, ``event``), empty when absent or not an object."""
+    value = message.get(name)
+    return value if isinstance(value, Mapping) else {}
+
+
 def _intent(key: str, intents: Collection[str]) -> Turn:
     return Turn(text=f"/{key}") if _INTENT_KEY.match(key) and key in intents else Turn(reply=MENU_UNKNOWN)
 
@@ -73,14 +79,14 @@ def wecom_turn(message: Mapping[str, Any], intents: Collection[str]) -> Turn:
     """The turn of a WeCom customer-service message from ``sync_msg`` (JSON)."""
     kind = message.get("msgtype")
     if kind == "text":
-        text = message.get("text") if isinstance(message.get("text"), Mapping) else {}
+        text = part(message, "text")
         menu = text.get("menu_id")
         if isinstance(menu, str) and menu:
             return _intent(menu, intents)
         content = text.get("content")
         return text_turn(content) if isinstance(content, str) else Turn(reply=UNSUPPORTED)
     if kind == "event":
-        event = message.get("event") if isinstance(message.get("event"), Mapping) else {}
+        event = part(message, "event")
         return Turn(text=f"/{GREETING_INTENT}") if event.get("event_type") == "enter_session" else Turn()
     if kind == "voice":
         return Turn(reply=VOICE_UNREADABLE)
