@@ -25,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.messages import BaseMessage
 
+from kefu.rasa_addons.message_guard import FAILURE_REPLY
 from kefu.rasa_addons.wechat_conversations import Background, OnNewMessage, WechatConversations
 from kefu.settings import Settings, get_settings
 from kefu.wechat.api import MpApi
@@ -151,7 +152,11 @@ class WechatInput(InputChannel):
         logger.info("WeChat 公众号 channel on at /webhooks/wechat/webhook, %s mode.", mode)
 
         async def answer(request: Request, message: BaseMessage) -> HTTPResponse:
-            text = await self.handle(on_new_message, message, intents(request))
+            try:
+                text = await self.handle(on_new_message, message, intents(request))
+            except Exception:  # a store or database outage: the customer still hears from us
+                logger.exception("WeChat: could not handle a message.")
+                text = FAILURE_REPLY
             if text is None:
                 return response.text(SUCCESS)
             nonce = request.args.get("nonce") or ""
@@ -188,6 +193,10 @@ class WechatInput(InputChannel):
         return None
 
     async def _late(self, contact: Contact, work: asyncio.Future) -> None:
-        texts = await work
+        try:
+            texts = await work
+        except Exception:
+            logger.exception("WeChat: could not answer %s.", contact.sender_id)
+            texts = [FAILURE_REPLY]
         logger.info("WeChat answer to %s was late; sent through the API.", contact.sender_id)
         await self.conversations.deliver(contact, texts)

@@ -132,8 +132,12 @@ class WecomInput(InputChannel):
                     logger.error("WeCom sync_msg failed: %s", exc)
                     return
                 for message in page.get("msg_list") or []:
-                    if isinstance(message, Mapping):
+                    if not isinstance(message, Mapping):
+                        continue
+                    try:
                         await self._take(on_new_message, message, known)
+                    except Exception:  # one message's failure must not stop the cursor
+                        logger.exception("WeCom: could not handle message %s.", message.get("msgid"))
                 next_cursor = page.get("next_cursor")
                 if isinstance(next_cursor, str) and next_cursor and next_cursor != cursor:
                     cursor = next_cursor

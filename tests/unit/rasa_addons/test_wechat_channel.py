@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kefu.rasa_addons.message_guard import FAILURE_REPLY
 from kefu.rasa_addons.wechat_channel import WechatInput
 from kefu.rasa_addons.wecom_channel import WecomInput
 from kefu.security.tokens import issue_customer_token, verify_customer_token
@@ -206,3 +207,18 @@ def test_wecom_hands_a_queued_customer_to_wecoms_agents(standin, db_url, cipher)
     asyncio.run(routes.call("POST", *standin.kf_event()))
     assert standin.texts_to("wmCustomer") == answered
     assert [m.text for m in routes.assistant.seen] == ["转人工"]
+
+
+def test_a_database_outage_gets_an_apology_not_a_5xx(standin, db_url, cipher, tmp_path, caplog):
+    broken = ContactRepository(SECRET, f"sqlite:///{tmp_path / 'not-migrated.db'}", cipher)
+    routes = Routes(
+        WechatInput(
+            channel_settings(standin),
+            contacts=broken,
+            tokens=MemoryTokenCache(),
+            seen=SqlSeen(SqlSeenMessages(db_url)),
+        )
+    )
+    status, reply = say(routes, standin, "运费多少")
+    assert status == 200 and FAILURE_REPLY in reply
+    assert "could not handle" in caplog.text
