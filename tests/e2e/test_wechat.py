@@ -66,6 +66,30 @@ def test_an_faq_is_answered_once_passively_or_through_the_send_api(assistant, we
     assert len(wechat_standin.texts_to(customer.openid)) == int(late)
 
 
+def event_xml(openid: str, kind: str, fields: str) -> str:
+    return (
+        f"<xml><ToUserName><![CDATA[gh_standin_account]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+        f"</FromUserName><CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
+        f"{fields}</xml>"
+    )
+
+
+def test_a_new_follower_a_voice_message_and_a_picture(assistant, wechat_standin):
+    customer = WechatCustomer(assistant, wechat_standin)
+
+    def reply(kind: str, fields: str) -> str:
+        status, text = customer.post(event_xml(customer.openid, kind, fields))
+        assert status == 200
+        return text if text != "success" else wechat_standin.wait_for_texts(customer.openid)[-1]
+
+    assert "小龙" in reply("event", "<Event><![CDATA[subscribe]]></Event>")
+    voice = "<MediaId>m1</MediaId><Format>amr</Format><Recognition><![CDATA[运费怎么算]]></Recognition>"
+    assert "包邮" in reply("voice", voice + f"<MsgId>{uuid.uuid4().int % 10**15}</MsgId>")
+    picture = "<PicUrl>http://127.0.0.1/p.jpg</PicUrl><MediaId>m2</MediaId>"
+    picture += f"<MsgId>{uuid.uuid4().int % 10**15}</MsgId>"
+    assert "文字" in reply("image", picture)
+
+
 def test_a_retried_message_is_answered_once(assistant, wechat_standin):
     customer = WechatCustomer(assistant, wechat_standin)
     assert customer.say("运费怎么算", msg_id=424242)
