@@ -107,6 +107,23 @@ def _api_keys(name: str) -> dict[str, str]:
     return keys
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated web origins (``https://shop.example.com``), without paths or a trailing slash."""
+    origins: list[str] = []
+    for entry in _env(name, "").split(","):
+        origin = entry.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, sep, host = origin.partition("://")
+        if scheme not in {"http", "https"} or not sep or not host or "/" in host or origin == "*":
+            raise SettingsError(
+                f"{name}: {entry.strip()!r} is not an origin; list the shop's sites as "
+                "https://shop.example.com,https://m.shop.example.com (no paths, no *)"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
+
+
 def _delays(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     """Comma-separated positive milliseconds, e.g. ``5000,30000,300000``."""
     raw = _env(name, ",".join(map(str, default)))
@@ -190,6 +207,9 @@ class Settings:
     # session also counts as a chat sender), and socket.io connections per minute per IP.
     sdk_rate_per_minute: int = 600
     socketio_connect_rate_per_minute: int = 30
+    # Web origins (the shop's own sites) allowed to call the assistant from a browser: CORS on the
+    # HTTP routes and the socket.io origin check. Empty: only pages the assistant serves itself.
+    allowed_origins: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -259,6 +279,7 @@ def load_settings() -> Settings:
         socketio_connect_rate_per_minute=_int(
             "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
         ),
+        allowed_origins=_origins("ALLOWED_ORIGINS"),
     )
     if settings.production:
         _refuse_placeholders(settings)

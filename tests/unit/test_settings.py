@@ -108,3 +108,19 @@ def test_production_refuses_a_missing_secret(environ):
     environ.update({k: v for k, v in PRODUCTION.items() if k != "CUSTOMER_TOKEN_SECRET"})
     with pytest.raises(SettingsError, match="CUSTOMER_TOKEN_SECRET"):
         load_settings()
+
+
+def test_allowed_origins_are_a_normalised_tuple(environ):
+    environ["ALLOWED_ORIGINS"] = " https://Shop.example.com/ ,https://m.shop.example.com"
+    assert load_settings().allowed_origins == ("https://shop.example.com", "https://m.shop.example.com")
+
+
+def test_allowed_origins_default_to_none(environ):
+    assert load_settings().allowed_origins == ()
+
+
+@pytest.mark.parametrize("value", ["*", "shop.example.com", "https://shop.example.com/chat", "ftp://x"])
+def test_an_allowed_origin_that_is_not_an_origin_is_refused(environ, value):
+    environ["ALLOWED_ORIGINS"] = value
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        load_settings()
