@@ -321,10 +321,15 @@ class AdminInput(InputChannel):
         async def guarded(request: Request, **params: Any) -> HTTPResponse:
             try:
                 token = bearer_token(request)
-                limit = self.settings.login_rate_per_minute if endpoint.handler == "login" else None
-                await self._rate_limit(
-                    f"admin-ip:{client_ip(request)}", limit or self.settings.admin_rate_per_minute
-                )
+                # Logins have their own bucket: other requests (openapi.json) never use up their allowance.
+                if endpoint.handler == "login":
+                    await self._rate_limit(
+                        f"admin-login-ip:{client_ip(request)}", self.settings.login_rate_per_minute
+                    )
+                else:
+                    await self._rate_limit(
+                        f"admin-ip:{client_ip(request)}", self.settings.admin_rate_per_minute
+                    )
                 account = None
                 if endpoint.permission is not None:
                     account = await asyncio.to_thread(self.accounts.authenticate, token)

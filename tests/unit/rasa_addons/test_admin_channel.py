@@ -196,6 +196,14 @@ async def test_login_is_rate_limited_per_ip_with_retry_after(api):
     ] == 401
 
 
+async def test_other_requests_do_not_use_up_the_login_allowance(api):
+    # Issue 13: eleven GETs of openapi.json from one address used to block that address's login.
+    for _ in range(api.channel.settings.login_rate_per_minute + 1):
+        assert (await api.call("GET", "/openapi.json", ip="10.9.9.7"))[0] == 200
+    status, _, _ = await api.call("POST", "/auth/login", {"username": "x", "password": "y"}, ip="10.9.9.7")
+    assert status == 401
+
+
 # ---- the OpenAPI spec ----------------------------------------------------------------------------
 def test_the_spec_lists_exactly_the_registered_routes_with_their_permissions(api):
     spec = yaml.safe_load((ROOT / "kefu" / "admin" / "openapi.yaml").read_text(encoding="utf-8"))
