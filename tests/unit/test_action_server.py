@@ -1,4 +1,4 @@
-"""The action server's shared-secret check (the running server is tested in tests/e2e/test_action_server.py)."""
+"""The action server's shared-secret check; the running server: tests/e2e/test_action_server.py."""
 
 from __future__ import annotations
 
