@@ -20,6 +20,9 @@ DEV_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
 DEV_ENCRYPTION_KEY = "dev1:ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS0zMmJ5dGVzISE="
 DEV_DASHBOARD_TOKEN = "dev-only-dashboard-token-change-me"
 DEV_ACTION_SERVER_SECRET = "dev-only-action-server-secret-change-me"
+# The claims customer tokens carry unless configured (kefu/security/tokens.py).
+TOKEN_ISSUER = "longtang-shop"
+TOKEN_AUDIENCE = "longtang-kefu"
 
 
 class SettingsError(ValueError):
@@ -199,9 +202,11 @@ class Settings:
     # empty: any key is accepted (development only, refused in production).
     sdk_api_keys: dict[str, str] = field(default_factory=dict)
     # Admin API (kefu/admin): lifetime of a staff token; the development admin's password (empty:
-    # a one-time random password is printed at start-up; production never bootstraps an admin).
+    # a one-time random password is generated; production never bootstraps an admin).
     admin_token_ttl_minutes: float = 480.0
     admin_bootstrap_password: str = ""
+    # Where that one-time password is written (readable by the server's user only), never to a log.
+    admin_password_file: Path = PROJECT_ROOT / "var" / "admin-password.txt"
     # Rate limits (kefu/security/ratelimit.py): requests per minute per chat sender / per IP, and per
     # admin token / per IP on the admin API; a handler taking longer than the timeout gets a 503.
     chat_rate_per_minute: int = 30
@@ -224,8 +229,8 @@ class Settings:
     action_server_host: str = "127.0.0.1"
     action_server_secret: str = DEV_ACTION_SERVER_SECRET
     # Claims a customer token must carry (kefu/security/tokens.py): who issued it, for whom.
-    customer_token_issuer: str = "longtang-shop"
-    customer_token_audience: str = "longtang-kefu"
+    customer_token_issuer: str = TOKEN_ISSUER
+    customer_token_audience: str = TOKEN_AUDIENCE
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -282,6 +287,7 @@ def load_settings() -> Settings:
         sdk_api_keys=_api_keys("SDK_API_KEYS"),
         admin_token_ttl_minutes=_positive("ADMIN_TOKEN_TTL_MINUTES", defaults.admin_token_ttl_minutes),
         admin_bootstrap_password=_env("ADMIN_BOOTSTRAP_PASSWORD", ""),
+        admin_password_file=Path(_env("ADMIN_PASSWORD_FILE", str(defaults.admin_password_file))),
         chat_rate_per_minute=_rate("CHAT_RATE_PER_MINUTE", defaults.chat_rate_per_minute),
         admin_rate_per_minute=_rate("ADMIN_RATE_PER_MINUTE", defaults.admin_rate_per_minute),
         login_rate_per_minute=_rate("LOGIN_RATE_PER_MINUTE", defaults.login_rate_per_minute),
