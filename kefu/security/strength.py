@@ -4,7 +4,7 @@ A secret is weak when it is short, when it contains a development placeholder (`
 ``change-me``; appending a character does not make it secret), or when its characters carry too
 little information: 32 identical characters are 32 characters long and worth nothing. The
 information estimate is the string's length times the Shannon entropy of its character
-frequencies: about 128 bits for 32 random hex digits (``openssl rand -hex 16``), 0 for ``aaaa...``.
+frequencies: about 120 bits for 32 random hex digits (``openssl rand -hex 16``), 0 for ``aaaa...``.
 """
 
 from __future__ import annotations
