@@ -12,7 +12,7 @@ ACTION_PORT ?= 5055
 
 export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
-export ACTION_ENDPOINT_URL ?= http://localhost:$(ACTION_PORT)/webhook
+export ACTION_ENDPOINT_URL ?= http://127.0.0.1:$(ACTION_PORT)/webhook
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
@@ -48,8 +48,8 @@ $(MODEL): $(TRAINING_INPUTS) | $(VENV)/.installed
 
 train: $(MODEL)  ## train the model when it is missing or stale
 
-run-actions: db index  ## the action server alone (port 5055)
-	$(PY) -m rasa_sdk --actions actions --port $(ACTION_PORT)
+run-actions: db index  ## the action server alone (port 5055, ACTION_SERVER_HOST, ACTION_SERVER_SECRET)
+	$(PY) -m kefu.action_server --actions actions --port $(ACTION_PORT)
 
 run: db index train  ## start the assistant on http://localhost:5005 (REST, socket.io, web chat)
 	@bash scripts/run.sh "$(PY)" "$(MODEL)" "$(RASA_PORT)" "$(ACTION_PORT)"

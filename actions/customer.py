@@ -16,4 +16,10 @@ def logged_in_user(tracker: Tracker) -> str | None:
     """
     metadata = tracker.latest_message.get("metadata") or {}
     token = metadata.get("user_token") if isinstance(metadata, dict) else None
-    return verify_customer_token(token, get_settings().customer_token_secret)
+    settings = get_settings()
+    return verify_customer_token(
+        token,
+        settings.customer_token_secret,
+        issuer=settings.customer_token_issuer,
+        audience=settings.customer_token_audience,
+    )

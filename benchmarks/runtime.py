@@ -84,7 +84,7 @@ def run() -> dict[str, Any]:
     )
     processes = [
         _start(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            [sys.executable, "-m", "kefu.action_server", "--actions", "actions", "--port", str(action_port)],
             base,
             work / "actions.log",
         )

@@ -355,7 +355,7 @@ def run() -> dict[str, Any]:
     for name in OURS_SYSTEMS:
         rasa_port, action_port = ports[name]
         processes[f"{name}_actions"] = _start(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+            [sys.executable, "-m", "kefu.action_server", "--actions", "actions", "--port", str(action_port)],
             envs[name],
             work / f"actions-{name}.log",
         )

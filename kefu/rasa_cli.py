@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kefu.settings import Settings
 
 
 def disable_phone_home() -> None:
@@ -34,6 +38,7 @@ def prepare_serving() -> None:
     """
     from kefu.runtime import endpoints
     from kefu.runtime.redis import check_redis
+    from kefu.security.strength import announce_mode
     from kefu.settings import SettingsError, get_settings
 
     try:
@@ -47,6 +52,7 @@ def prepare_serving() -> None:
             )
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
+    announce_mode(settings, "The Rasa server")
     endpoints.install()
     from kefu.rasa_addons import action_results, event_types
 
@@ -54,11 +60,23 @@ def prepare_serving() -> None:
     event_types.install()
 
 
-def with_response_timeout(argv: list[str], seconds: int) -> list[str]:
-    """``argv`` of ``rasa run`` with ``--response-timeout`` from the settings unless it names one."""
-    if argv[1:2] != ["run"] or argv[2:3] == ["actions"] or "--response-timeout" in argv:
+def with_server_options(argv: list[str], settings: Settings) -> list[str]:
+    """``argv`` of ``rasa run`` with the address, CORS origins and response timeout from the settings
+    (``RASA_INTERFACE``, ``ALLOWED_ORIGINS``, ``CHAT_RESPONSE_TIMEOUT_SECONDS``), unless it names them.
+
+    Without ``--cors`` Rasa sends no CORS headers at all: only pages of the same origin (those the
+    server serves) can call it from a browser.
+    """
+    if argv[1:2] != ["run"] or argv[2:3] == ["actions"]:
         return argv
-    return [*argv, "--response-timeout", str(seconds)]
+    argv = list(argv)
+    if "--response-timeout" not in argv:
+        argv += ["--response-timeout", str(settings.chat_response_timeout_seconds)]
+    if "--interface" not in argv and "-i" not in argv:
+        argv += ["--interface", settings.rasa_interface]
+    if "--cors" not in argv and settings.allowed_origins:
+        argv += ["--cors", *settings.allowed_origins]
+    return argv
 
 
 def main() -> None:
@@ -70,7 +88,7 @@ def main() -> None:
         prepare_serving()
         from kefu.settings import get_settings
 
-        sys.argv = with_response_timeout(sys.argv, get_settings().chat_response_timeout_seconds)
+        sys.argv = with_server_options(sys.argv, get_settings())
     from rasa.__main__ import main as rasa_main
 
     sys.argv[0] = "rasa"

@@ -21,6 +21,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEV_TOKEN_SECRET = "dev-only-customer-token-secret-change-me"
 DEV_ENCRYPTION_KEY = "dev1:ZGV2LW9ubHkta2V5LWNoYW5nZS1tZS0zMmJ5dGVzISE="
 DEV_DASHBOARD_TOKEN = "dev-only-dashboard-token-change-me"
+DEV_ACTION_SERVER_SECRET = "dev-only-action-server-secret-change-me"
+# The claims customer tokens carry unless configured (kefu/security/tokens.py).
+TOKEN_ISSUER = "longtang-shop"
+TOKEN_AUDIENCE = "longtang-kefu"
 
 
 class SettingsError(ValueError):
@@ -55,6 +59,13 @@ def _bool(name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name}={raw!r} is not a boolean; use true or false")
+
+
+def _rate(name: str, default: int) -> int:
+    value = _int(name, default)
+    if value < 1:
+        raise SettingsError(f"{name}={value} must be at least 1 (requests per minute)")
+    return value
 
 
 def _positive(name: str, default: float) -> float:
@@ -107,6 +118,23 @@ def _api_keys(name: str) -> dict[str, str]:
             raise SettingsError(f"{name}: entry {number} repeats a key; give every application its own")
         keys[key] = app
     return keys
+
+
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated web origins (``https://shop.example.com``), without paths or a trailing slash."""
+    origins: list[str] = []
+    for entry in _env(name, "").split(","):
+        origin = entry.strip().rstrip("/")
+        if not origin:
+            continue
+        scheme, sep, host = origin.partition("://")
+        if scheme not in {"http", "https"} or not sep or not host or "/" in host or origin == "*":
+            raise SettingsError(
+                f"{name}: {entry.strip()!r} is not an origin; list the shop's sites as "
+                "https://shop.example.com,https://m.shop.example.com (no paths, no *)"
+            )
+        origins.append(origin.lower())
+    return tuple(origins)
 
 
 def _delays(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
@@ -197,9 +225,11 @@ class Settings:
     # empty: any key is accepted (development only, refused in production).
     sdk_api_keys: dict[str, str] = field(default_factory=dict)
     # Admin API (kefu/admin): lifetime of a staff token; the development admin's password (empty:
-    # a one-time random password is printed at start-up; production never bootstraps an admin).
+    # a one-time random password is generated; production never bootstraps an admin).
     admin_token_ttl_minutes: float = 480.0
     admin_bootstrap_password: str = ""
+    # Where that one-time password is written (readable by the server's user only), never to a log.
+    admin_password_file: Path = PROJECT_ROOT / "var" / "admin-password.txt"
     # Rate limits (kefu/security/ratelimit.py): requests per minute per chat sender / per IP, and per
     # admin token / per IP on the admin API; a handler taking longer than the timeout gets a 503.
     chat_rate_per_minute: int = 30
@@ -215,6 +245,17 @@ class Settings:
     socketio_connect_rate_per_minute: int = 30
     # The WeChat channels (kefu/wechat): the Official Account (公众号) and WeCom customer service.
     wechat: WechatSettings = field(default_factory=WechatSettings)
+    # Web origins (the shop's own sites) allowed to call the assistant from a browser: CORS on the
+    # HTTP routes and the socket.io origin check. Empty: only pages the assistant serves itself.
+    allowed_origins: tuple[str, ...] = ()
+    # Addresses the servers listen on (127.0.0.1: this machine only; 0.0.0.0 in a container), and the
+    # secret every call from the Rasa server to the action server carries (kefu/action_server.py).
+    rasa_interface: str = "127.0.0.1"
+    action_server_host: str = "127.0.0.1"
+    action_server_secret: str = DEV_ACTION_SERVER_SECRET
+    # Claims a customer token must carry (kefu/security/tokens.py): who issued it, for whom.
+    customer_token_issuer: str = TOKEN_ISSUER
+    customer_token_audience: str = TOKEN_AUDIENCE
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -271,47 +312,33 @@ def load_settings() -> Settings:
         sdk_api_keys=_api_keys("SDK_API_KEYS"),
         admin_token_ttl_minutes=_positive("ADMIN_TOKEN_TTL_MINUTES", defaults.admin_token_ttl_minutes),
         admin_bootstrap_password=_env("ADMIN_BOOTSTRAP_PASSWORD", ""),
-        chat_rate_per_minute=_int("CHAT_RATE_PER_MINUTE", defaults.chat_rate_per_minute),
-        admin_rate_per_minute=_int("ADMIN_RATE_PER_MINUTE", defaults.admin_rate_per_minute),
-        login_rate_per_minute=_int("LOGIN_RATE_PER_MINUTE", defaults.login_rate_per_minute),
+        admin_password_file=Path(_env("ADMIN_PASSWORD_FILE", str(defaults.admin_password_file))),
+        chat_rate_per_minute=_rate("CHAT_RATE_PER_MINUTE", defaults.chat_rate_per_minute),
+        admin_rate_per_minute=_rate("ADMIN_RATE_PER_MINUTE", defaults.admin_rate_per_minute),
+        login_rate_per_minute=_rate("LOGIN_RATE_PER_MINUTE", defaults.login_rate_per_minute),
         admin_request_timeout_seconds=_positive(
             "ADMIN_REQUEST_TIMEOUT_SECONDS", defaults.admin_request_timeout_seconds
         ),
         chat_response_timeout_seconds=int(
             _positive("CHAT_RESPONSE_TIMEOUT_SECONDS", defaults.chat_response_timeout_seconds)
         ),
-        sdk_rate_per_minute=_int("SDK_RATE_PER_MINUTE", defaults.sdk_rate_per_minute),
-        socketio_connect_rate_per_minute=_int(
+        sdk_rate_per_minute=_rate("SDK_RATE_PER_MINUTE", defaults.sdk_rate_per_minute),
+        socketio_connect_rate_per_minute=_rate(
             "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
         ),
         wechat=_wechat(env == "production"),
+        allowed_origins=_origins("ALLOWED_ORIGINS"),
+        rasa_interface=_env("RASA_INTERFACE", defaults.rasa_interface),
+        action_server_host=_env("ACTION_SERVER_HOST", defaults.action_server_host),
+        action_server_secret=_env("ACTION_SERVER_SECRET", DEV_ACTION_SERVER_SECRET),
+        customer_token_issuer=_env("CUSTOMER_TOKEN_ISSUER", defaults.customer_token_issuer),
+        customer_token_audience=_env("CUSTOMER_TOKEN_AUDIENCE", defaults.customer_token_audience),
     )
     if settings.production:
-        _refuse_placeholders(settings)
+        from kefu.security.strength import refuse_weak_settings
+
+        refuse_weak_settings(settings)
     return settings
-
-
-def _refuse_placeholders(settings: Settings) -> None:
-    if settings.admin_bootstrap_password:
-        raise SettingsError(
-            "ADMIN_BOOTSTRAP_PASSWORD is set: production never creates an admin with a preset password; "
-            "unset it and create the first admin with `python -m kefu.admin.accounts create-admin`"
-        )
-    if settings.customer_token_secret == DEV_TOKEN_SECRET or len(settings.customer_token_secret) < 32:
-        raise SettingsError(
-            "CUSTOMER_TOKEN_SECRET is the development placeholder or shorter than 32 characters; "
-            "set a random secret (e.g. `openssl rand -hex 32`) in production"
-        )
-    if settings.encryption_keys == DEV_ENCRYPTION_KEY:
-        raise SettingsError(
-            "KEFU_ENCRYPTION_KEYS is the development key; generate one with "
-            "`python -m kefu.security.crypto new-key` in production"
-        )
-    if settings.dashboard_admin_token == DEV_DASHBOARD_TOKEN or len(settings.dashboard_admin_token) < 24:
-        raise SettingsError(
-            "DASHBOARD_ADMIN_TOKEN is the development placeholder or shorter than 24 characters; "
-            "set a random token (e.g. `openssl rand -hex 24`) in production"
-        )
 
 
 @lru_cache(maxsize=1)

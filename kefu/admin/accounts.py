@@ -14,10 +14,12 @@ import datetime as dt
 import getpass
 import hashlib
 import logging
+import os
 import re
 import secrets
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from kefu.admin.passwords import check_strength, hash_password, verify_password
 from kefu.admin.permissions import Role
@@ -158,6 +160,21 @@ class AccountService:
         except DuplicateAccountError:  # another server process (SANIC_WORKERS > 1) made it first
             return None
         return chosen
+
+
+def save_one_time_password(path: Path, username: str, password: str) -> None:
+    """Writes ``username``'s one-time password to ``path``, readable by this system user only (0600).
+
+    A file, not the log: logs are collected, shipped and kept; the file is deleted once read.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.chmod(path, 0o600)  # an older file keeps its mode through O_CREAT
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(
+            f"Admin API user: {username}\nOne-time password: {password}\n"
+            "Log in, change the password (PATCH /admin/api/users/{username}), then delete this file.\n"
+        )
 
 
 def _role(value: object) -> Role:

@@ -263,7 +263,8 @@ _provider_lock = threading.Lock()
 
 
 def answer_cache_from_settings() -> AnswerCache | None:
-    """The Redis answer cache when ``REDIS_URL`` is set, else None (no cache)."""
+    """The Redis answer cache when ``REDIS_URL`` is set, else None (no cache); its keys start with
+    ``REDIS_KEY_PREFIX``, like every other key of this deployment."""
     from kefu.settings import get_settings
 
     settings = get_settings()
@@ -271,7 +272,11 @@ def answer_cache_from_settings() -> AnswerCache | None:
         return None
     from kefu.knowledge.cache import RedisAnswerStore
 
-    return AnswerCache(RedisAnswerStore(settings.redis_url), ttl=settings.kb_cache_ttl)
+    return AnswerCache(
+        RedisAnswerStore(settings.redis_url),
+        ttl=settings.kb_cache_ttl,
+        prefix=f"{settings.redis_key_prefix}:kb:answer:",
+    )
 
 
 def get_knowledge_service() -> KnowledgeService:

@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import json
 import logging
-import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -43,7 +42,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from kefu.admin.accounts import AccountError, AccountService
+from kefu.admin.accounts import BOOTSTRAP_ADMIN, AccountError, AccountService, save_one_time_password
 from kefu.admin.handoffs import HandoffDesk, HandoffError, handoff_json, transcript_from_events
 from kefu.admin.knowledge import FaqEditor, KnowledgeEditError, entry_json, parse_entry
 from kefu.admin.permissions import ROLE_PERMISSIONS, Permission, Role, allowed
@@ -272,7 +271,8 @@ class AdminInput(InputChannel):
         return "/admin/api"  # absolute: Rasa would otherwise mount it under /webhooks
 
     def bootstrap_admin(self) -> None:
-        """In development, creates ``admin`` when there is no account and prints its password once."""
+        """In development, creates ``admin`` when there is no account; a generated password goes to
+        ``ADMIN_PASSWORD_FILE``."""
         password = self.accounts.bootstrap_admin(
             self.settings.admin_bootstrap_password, self.settings.production
         )
@@ -281,10 +281,10 @@ class AdminInput(InputChannel):
         if self.settings.admin_bootstrap_password:
             logger.warning("Admin API: created the user 'admin' with ADMIN_BOOTSTRAP_PASSWORD.")
         else:
-            # Printed, never logged: it is shown once, on this terminal.
-            print(
-                f"Admin API: created the user 'admin' with the one-time password {password}", file=sys.stderr
-            )
+            # Into a 0600 file, never into the log stream (stderr is collected with the logs).
+            path = self.settings.admin_password_file
+            save_one_time_password(path, BOOTSTRAP_ADMIN, password)
+            logger.warning("Admin API: created the user 'admin'; its one-time password is in %s.", path)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         api = Blueprint("kefu_admin_api")
@@ -321,10 +321,15 @@ class AdminInput(InputChannel):
         async def guarded(request: Request, **params: Any) -> HTTPResponse:
             try:
                 token = bearer_token(request)
-                limit = self.settings.login_rate_per_minute if endpoint.handler == "login" else None
-                await self._rate_limit(
-                    f"admin-ip:{client_ip(request)}", limit or self.settings.admin_rate_per_minute
-                )
+                # Logins have their own bucket: other requests (openapi.json) never use up their allowance.
+                if endpoint.handler == "login":
+                    await self._rate_limit(
+                        f"admin-login-ip:{client_ip(request)}", self.settings.login_rate_per_minute
+                    )
+                else:
+                    await self._rate_limit(
+                        f"admin-ip:{client_ip(request)}", self.settings.admin_rate_per_minute
+                    )
                 account = None
                 if endpoint.permission is not None:
                     account = await asyncio.to_thread(self.accounts.authenticate, token)

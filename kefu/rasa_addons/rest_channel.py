@@ -29,7 +29,13 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from kefu.rasa_addons.message_guard import FAILURE_REPLY, checked_max_chars, guard_message
-from kefu.security.ratelimit import RATE_LIMITED_REPLY, RateLimiter, check_chat, get_rate_limiter
+from kefu.security.ratelimit import (
+    RATE_LIMITED_REPLY,
+    RateLimiter,
+    check_chat,
+    client_ip,
+    get_rate_limiter,
+)
 from kefu.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -125,7 +131,7 @@ class RestInput(rasa_rest.RestInput):
                 return response.json({"error": str(error)}, status=400)
             stream = bool_arg(request, "stream", default=False)
             decision = await check_chat(
-                message.sender_id, getattr(request, "remote_addr", None), self.rate_per_minute, self.limiter
+                message.sender_id, client_ip(request), self.rate_per_minute, self.limiter
             )
             if not decision.allowed:
                 return response.json(

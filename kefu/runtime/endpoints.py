@@ -1,6 +1,7 @@
 """The Rasa server's endpoints, from ``endpoints.yml`` and the settings.
 
-``endpoints.yml`` keeps what is static (``action_endpoint: url: ${ACTION_ENDPOINT_URL}``); the
+``endpoints.yml`` keeps what is static (``action_endpoint: url: ${ACTION_ENDPOINT_URL}``; its calls
+get the action server's shared secret from the settings as a header); the
 sections that depend on which services are configured are built here, one function per section,
 from :class:`~kefu.settings.Settings`. ``kefu.rasa_cli`` installs :func:`read_endpoints` in place of
 Rasa's reader for the commands that serve conversations (``run``, ``shell``), so the server runs
@@ -46,6 +47,13 @@ def event_broker(settings: Settings) -> dict[str, Any] | None:
     }
 
 
+def action_server_headers(settings: Settings) -> dict[str, str]:
+    """The headers of every call to the action server: the shared secret it checks."""
+    from kefu.action_server import SECRET_HEADER
+
+    return {SECRET_HEADER: settings.action_server_secret}
+
+
 def read_endpoints(endpoints_file: str | None, settings: Settings | None = None) -> AvailableEndpoints:
     """``endpoints_file`` as Rasa reads it, with the generated sections and the guarded action endpoint."""
     from rasa.core.utils import AvailableEndpoints
@@ -57,6 +65,7 @@ def read_endpoints(endpoints_file: str | None, settings: Settings | None = None)
     endpoints = (_RASA_READ_ENDPOINTS or AvailableEndpoints.read_endpoints)(endpoints_file)
     if endpoints.action is not None:
         endpoints.action = ActionServerEndpoint.wrap(endpoints.action)
+        endpoints.action.headers = {**endpoints.action.headers, **action_server_headers(settings)}
     for name, section in (
         ("tracker_store", tracker_store(settings)),
         ("lock_store", lock_store(settings)),

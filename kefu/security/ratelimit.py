@@ -123,6 +123,9 @@ async def check_chat(sender_id: str, ip: str | None, per_minute: int, limiter: R
 
 
 def client_ip(request: Any) -> str:
-    """The client's address of a Sanic request: the proxied one when Sanic is told of the proxy
-    (``FORWARDED_SECRET``, ``REAL_IP_HEADER`` or ``PROXIES_COUNT``), else the connection's peer."""
+    """The client's address of a Sanic request, the key of every per-IP limit.
+
+    The forwarded address only when Sanic is told of a trusted proxy (``SANIC_REAL_IP_HEADER``,
+    ``SANIC_PROXIES_COUNT`` or ``SANIC_FORWARDED_SECRET``: then ``remote_addr`` holds it); else the
+    connection's peer (``request.ip``), so a client cannot pick its own bucket with a header."""
     return getattr(request, "remote_addr", "") or getattr(request, "ip", "") or "unknown"

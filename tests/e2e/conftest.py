@@ -23,6 +23,8 @@ SHOP_TODAY = "2026-11-21"
 TOKEN_SECRET = "e2e-test-customer-token-secret-0123456789"
 DASHBOARD_TOKEN = "e2e-dashboard-token-0123456789abcdef"
 ADMIN_PASSWORD = "e2e-admin-password-0123456789"  # the development admin `admin` (admin API)
+ACTION_SECRET = "e2e-action-server-secret-0123456789abcdef"  # shared by the Rasa and action servers
+SHOP_ORIGIN = "https://shop.e2e.test"  # the one browser origin allowed (ALLOWED_ORIGINS)
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Assistant:
     url: str
     knowledge_dir: Path
     env: dict[str, str]
+    action_url: str = ""
 
     def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> list[dict]:
         """Sends one message over REST and returns the bot's messages."""
@@ -52,6 +55,19 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def start_rasa(port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """A Rasa server with the trained model on ``port``, its output in ``log``."""
+    command = ["-m", "kefu.rasa_cli", "run", "--model", str(MODEL), "--port", str(port)]
+    return subprocess.Popen(
+        [sys.executable, *command, "--credentials", "credentials.yml", "--endpoints", "endpoints.yml"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -85,6 +101,8 @@ def assistant(tmp_path_factory, wechat_standin) -> Assistant:
         "ADMIN_BOOTSTRAP_PASSWORD": ADMIN_PASSWORD,
         "DASHBOARD_ADMIN_TOKEN": DASHBOARD_TOKEN,
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{action_port}/webhook",
+        "ACTION_SERVER_SECRET": ACTION_SECRET,
+        "ALLOWED_ORIGINS": SHOP_ORIGIN,
         "TF_CPP_MIN_LOG_LEVEL": "2",
         # A window of about two turns (the default is 60 events, about ten): every conversation here
         # longer than that reaches the processor cut behind a restored state, forms included, so the
@@ -114,38 +132,20 @@ def assistant(tmp_path_factory, wechat_standin) -> Assistant:
     logs = work / "logs"
     logs.mkdir()
     actions = subprocess.Popen(
-        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
+        [sys.executable, "-m", "kefu.action_server", "--actions", "actions", "--port", str(action_port)],
         cwd=ROOT,
         env=env,
         start_new_session=True,
         stdout=(logs / "actions.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    rasa = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kefu.rasa_cli",
-            "run",
-            "--model",
-            str(MODEL),
-            "--port",
-            str(rasa_port),
-            "--credentials",
-            "credentials.yml",
-            "--endpoints",
-            "endpoints.yml",
-        ],
-        cwd=ROOT,
-        env=env,
-        start_new_session=True,
-        stdout=(logs / "rasa.log").open("wb"),
-        stderr=subprocess.STDOUT,
-    )
+    rasa = start_rasa(rasa_port, env, logs / "rasa.log")
     try:
         wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions, "the action server")
         wait_until_ready(f"http://127.0.0.1:{rasa_port}/", rasa, "the Rasa server")
-        yield Assistant(f"http://127.0.0.1:{rasa_port}", knowledge_dir, env)
+        yield Assistant(
+            f"http://127.0.0.1:{rasa_port}", knowledge_dir, env, f"http://127.0.0.1:{action_port}"
+        )
     except RuntimeError:
         for log in logs.iterdir():
             sys.stderr.write(f"--- {log.name} ---\n{log.read_text(errors='replace')[-5000:]}\n")

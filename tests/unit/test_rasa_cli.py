@@ -1,19 +1,41 @@
-from kefu.rasa_cli import with_response_timeout
+import dataclasses
+
+from kefu.rasa_cli import with_server_options
+from kefu.settings import Settings
+
+SETTINGS = Settings(chat_response_timeout_seconds=60)
+RUN = ["kefu.rasa_cli", "run", "--model", "m.tar.gz"]
 
 
-def test_rasa_run_gets_the_configured_response_timeout():
-    argv = ["kefu.rasa_cli", "run", "--model", "m.tar.gz"]
-    assert with_response_timeout(argv, 60) == [*argv, "--response-timeout", "60"]
+def test_rasa_run_gets_the_configured_response_timeout_and_interface():
+    assert with_server_options(RUN, SETTINGS) == [
+        *RUN,
+        "--response-timeout",
+        "60",
+        "--interface",
+        "127.0.0.1",
+    ]
 
 
-def test_an_explicit_response_timeout_is_kept():
-    argv = ["kefu.rasa_cli", "run", "--response-timeout", "5"]
-    assert with_response_timeout(argv, 60) == argv
+def test_explicit_options_are_kept():
+    argv = ["kefu.rasa_cli", "run", "--response-timeout", "5", "--interface", "0.0.0.0", "--cors", "*"]
+    listed = dataclasses.replace(SETTINGS, allowed_origins=("https://shop.example.com",))
+    assert with_server_options(argv, listed) == argv
+
+
+def test_no_allowed_origins_means_no_cors_option():
+    assert "--cors" not in with_server_options(RUN, SETTINGS)
+
+
+def test_the_allowed_origins_become_rasas_cors_list():
+    origins = ("https://shop.example.com", "https://m.shop.example.com")
+    argv = with_server_options(RUN, dataclasses.replace(SETTINGS, allowed_origins=origins))
+    assert argv[argv.index("--cors") + 1 :][:2] == list(origins)
 
 
 def test_other_commands_are_left_alone():
     for argv in (["kefu.rasa_cli", "train"], ["kefu.rasa_cli", "run", "actions"], ["kefu.rasa_cli", "shell"]):
-        assert with_response_timeout(argv, 60) == argv
+        assert with_server_options(argv, SETTINGS) == argv
 
 
 def test_several_server_processes_without_redis_stop_the_start(monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 
@@ -12,9 +13,11 @@ from kefu.settings import PROJECT_ROOT, SettingsError, load_settings
 
 PRODUCTION = {
     "KEFU_ENV": "production",
-    "CUSTOMER_TOKEN_SECRET": "c" * 40,
-    "KEFU_ENCRYPTION_KEYS": "prod1:" + "A" * 44,
-    "DASHBOARD_ADMIN_TOKEN": "d" * 40,
+    "CUSTOMER_TOKEN_SECRET": "3f9c1a7e5b2d48c0a6e1f7b39d2c5a804e6b1f3a",
+    "KEFU_ENCRYPTION_KEYS": "prod1:" + base64.b64encode(bytes(range(7, 39))).decode(),
+    "DASHBOARD_ADMIN_TOKEN": "8b1e4d7a2c9f3e6b0a5d8c1f4e7b2a9d",
+    "ACTION_SERVER_SECRET": "c4a81f6e3b9d2057e1a4c8f3b6d90e2a",
+    "SDK_API_KEYS": "shop:5e2b8d1a4f7c0e3b6a9d2c5f8e1b4a7d",
 }
 
 
@@ -94,6 +97,7 @@ def test_production_starts_with_real_secrets(environ):
         ("CUSTOMER_TOKEN_SECRET", "short"),
         ("KEFU_ENCRYPTION_KEYS", settings_module.DEV_ENCRYPTION_KEY),
         ("DASHBOARD_ADMIN_TOKEN", settings_module.DEV_DASHBOARD_TOKEN),
+        ("ACTION_SERVER_SECRET", settings_module.DEV_ACTION_SERVER_SECRET),
         ("ADMIN_BOOTSTRAP_PASSWORD", "admin123"),
     ],
 )
@@ -108,3 +112,92 @@ def test_production_refuses_a_missing_secret(environ):
     environ.update({k: v for k, v in PRODUCTION.items() if k != "CUSTOMER_TOKEN_SECRET"})
     with pytest.raises(SettingsError, match="CUSTOMER_TOKEN_SECRET"):
         load_settings()
+
+
+def test_allowed_origins_are_a_normalised_tuple(environ):
+    environ["ALLOWED_ORIGINS"] = " https://Shop.example.com/ ,https://m.shop.example.com"
+    assert load_settings().allowed_origins == ("https://shop.example.com", "https://m.shop.example.com")
+
+
+def test_allowed_origins_default_to_none(environ):
+    assert load_settings().allowed_origins == ()
+
+
+@pytest.mark.parametrize("value", ["*", "shop.example.com", "https://shop.example.com/chat", "ftp://x"])
+def test_an_allowed_origin_that_is_not_an_origin_is_refused(environ, value):
+    environ["ALLOWED_ORIGINS"] = value
+    with pytest.raises(SettingsError, match="ALLOWED_ORIGINS"):
+        load_settings()
+
+
+# Finding 8 of issue 13: production accepted each of these.
+DEV_KEY_MATERIAL = settings_module.DEV_ENCRYPTION_KEY.partition(":")[2]
+
+
+@pytest.mark.parametrize(
+    ("name", "weak"),
+    [
+        ("KEFU_ENCRYPTION_KEYS", f"prod7:{DEV_KEY_MATERIAL}"),
+        ("KEFU_ENCRYPTION_KEYS", f"{PRODUCTION['KEFU_ENCRYPTION_KEYS']},old:{DEV_KEY_MATERIAL}"),
+        ("KEFU_ENCRYPTION_KEYS", "prod1:" + "A" * 43 + "="),
+        ("DASHBOARD_ADMIN_TOKEN", settings_module.DEV_DASHBOARD_TOKEN + "x"),
+        ("CUSTOMER_TOKEN_SECRET", settings_module.DEV_TOKEN_SECRET + "-prod"),
+        ("CUSTOMER_TOKEN_SECRET", "a" * 32),
+        ("CUSTOMER_TOKEN_SECRET", "abab" * 10),
+        ("ACTION_SERVER_SECRET", "s" * 40),
+        ("ACTION_SERVER_SECRET", "short-secret"),
+        ("SDK_API_KEYS", "app:1"),
+        ("SDK_API_KEYS", "shop:" + "k" * 30),
+        ("SDK_API_KEYS", f"{PRODUCTION['SDK_API_KEYS']},other:0123456789"),
+    ],
+)
+def test_production_refuses_weak_secrets(environ, name, weak):
+    environ.update(PRODUCTION)
+    environ[name] = weak
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_production_refuses_a_missing_action_server_secret(environ):
+    environ.update({k: v for k, v in PRODUCTION.items() if k != "ACTION_SERVER_SECRET"})
+    with pytest.raises(SettingsError, match="ACTION_SERVER_SECRET"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "CHAT_RATE_PER_MINUTE",
+        "ADMIN_RATE_PER_MINUTE",
+        "LOGIN_RATE_PER_MINUTE",
+        "SDK_RATE_PER_MINUTE",
+        "SOCKETIO_CONNECT_RATE_PER_MINUTE",
+    ],
+)
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_rate_limit_below_one_is_refused(environ, name, value):
+    environ[name] = value
+    with pytest.raises(SettingsError, match=name):
+        load_settings()
+
+
+def test_the_servers_listen_on_this_machine_only_by_default(environ):
+    settings = load_settings()
+    assert settings.rasa_interface == "127.0.0.1"
+    assert settings.action_server_host == "127.0.0.1"
+
+
+def test_development_mode_announces_itself_on_stderr(environ, capsys):
+    from kefu.security.strength import announce_mode
+
+    announce_mode(load_settings(), "The action server")
+    err = capsys.readouterr().err
+    assert "DEVELOPMENT MODE" in err and "The action server is starting in development mode" in err
+
+
+def test_production_mode_starts_without_a_banner(environ, capsys):
+    from kefu.security.strength import announce_mode
+
+    environ.update(PRODUCTION)
+    announce_mode(load_settings(), "The action server")
+    assert capsys.readouterr().err == ""

@@ -39,6 +39,9 @@ REQUIRED = {
     "ACTION_ENDPOINT_URL": ("rasa1", "rasa2"),
     "DASHBOARD_ADMIN_TOKEN": ("rasa1", "rasa2"),
     "SDK_API_KEYS": ("rasa1", "rasa2"),
+    "ACTION_SERVER_SECRET": ("rasa1", "rasa2", "actions"),
+    "RASA_INTERFACE": ("rasa1", "rasa2"),
+    "ACTION_SERVER_HOST": ("actions",),
 }
 
 
@@ -73,7 +76,8 @@ def test_every_required_variable_is_set_where_it_is_needed(compose):
 
 def test_secrets_come_from_the_environment_never_from_the_file(compose):
     text = (DOCKER / "docker-compose.yml").read_text(encoding="utf-8")
-    for secret in ("KEFU_ENCRYPTION_KEYS", "CUSTOMER_TOKEN_SECRET", "DASHBOARD_ADMIN_TOKEN", "SDK_API_KEYS"):
+    secrets = ("KEFU_ENCRYPTION_KEYS", "CUSTOMER_TOKEN_SECRET", "DASHBOARD_ADMIN_TOKEN", "SDK_API_KEYS")
+    for secret in (*secrets, "ACTION_SERVER_SECRET"):
         assert re.search(rf"{secret}: \$\{{{secret}:\?", text), secret
     for password in ("MYSQL_PASSWORD", "RABBITMQ_PASSWORD", "REDIS_PASSWORD", "GRAFANA_ADMIN_PASSWORD"):
         assert f"${{{password}:?" in text
@@ -192,3 +196,26 @@ def test_the_rasa_servers_take_the_client_address_from_the_gateway_and_are_not_p
         service = compose["services"][name]
         assert service["environment"]["SANIC_REAL_IP_HEADER"] == "X-Real-IP"
         assert "ports" not in service  # only the gateway reaches them, so the header can't be forged
+
+
+def test_only_the_gateway_publishes_ports(compose):
+    # Issue 13, finding 3: the action server must stay on the compose network (it trusts the secret,
+    # not the network, but nobody outside should reach it at all).
+    published = {name for name, service in compose["services"].items() if service.get("ports")}
+    assert published == {"gateway"}
+    assert "expose" not in compose["services"]["actions"]
+
+
+def test_the_images_default_to_production_and_run_the_guarded_action_server():
+    actions = (DOCKER / "Dockerfile.actions").read_text(encoding="utf-8")
+    rasa = (DOCKER / "Dockerfile.rasa").read_text(encoding="utf-8")
+    assert re.search(r"^ENV .*KEFU_ENV=production", actions, re.M)
+    assert re.search(r"^ENV .*KEFU_ENV=production", rasa, re.M)
+    assert '"-m", "kefu.action_server"' in actions and "rasa_sdk" not in actions
+
+
+def test_the_gateway_routes_the_admin_api_and_the_console():
+    conf = (DOCKER / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    for prefix in ("/admin/api/", "/console/"):
+        block = re.search(rf"location {re.escape(prefix)} \{{(.*?)\}}", conf, re.S)
+        assert block and "proxy_pass http://rasa;" in block.group(1), prefix

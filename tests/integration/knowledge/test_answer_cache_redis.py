@@ -112,3 +112,26 @@ def test_redis_going_away_slows_answers_but_never_fails_them(redis_url, prefix, 
     store._client.connection_pool.connection_kwargs["port"] = client.connection_pool.connection_kwargs["port"]
     knowledge.answer("发票怎么开")  # back: written again
     assert client.exists(knowledge.cache_key("发票怎么开", None))
+
+
+def test_the_cache_from_the_settings_keeps_to_redis_key_prefix(redis_url, client, monkeypatch):
+    # Issue 13 (low): the answer cache wrote kefu:kb:answer:* whatever REDIS_KEY_PREFIX said, so two
+    # shops sharing one Redis read each other's answers.
+    from kefu.knowledge.service import answer_cache_from_settings
+    from kefu.settings import get_settings
+
+    shop = f"kefutest{uuid.uuid4().hex[:10]}"
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    monkeypatch.setenv("REDIS_KEY_PREFIX", shop)
+    get_settings.cache_clear()
+    try:
+        cache = answer_cache_from_settings()
+        key = cache.key("v1", "运费怎么算", None)
+        cache.put(key, json.dumps({"answer": "满99元包邮"}))
+        stored = [k.decode() for k in client.scan_iter(match=f"{shop}:*")]
+        assert stored == [key] and key.startswith(f"{shop}:kb:answer:")
+        assert json.loads(cache.get(key)) == {"answer": "满99元包邮"}
+    finally:
+        get_settings.cache_clear()
+        for leftover in client.scan_iter(match=f"{shop}:*"):
+            client.delete(leftover)

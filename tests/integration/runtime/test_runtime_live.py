@@ -48,7 +48,15 @@ class Runtime:
 
     def start_actions(self) -> None:
         self.actions = _spawn(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(self.action_port)],
+            [
+                sys.executable,
+                "-m",
+                "kefu.action_server",
+                "--actions",
+                "actions",
+                "--port",
+                str(self.action_port),
+            ],
             self.env,
             self.logs / "actions.log",
         )

@@ -196,6 +196,14 @@ async def test_login_is_rate_limited_per_ip_with_retry_after(api):
     ] == 401
 
 
+async def test_other_requests_do_not_use_up_the_login_allowance(api):
+    # Issue 13: eleven GETs of openapi.json from one address used to block that address's login.
+    for _ in range(api.channel.settings.login_rate_per_minute + 1):
+        assert (await api.call("GET", "/openapi.json", ip="10.9.9.7"))[0] == 200
+    status, _, _ = await api.call("POST", "/auth/login", {"username": "x", "password": "y"}, ip="10.9.9.7")
+    assert status == 401
+
+
 # ---- the OpenAPI spec ----------------------------------------------------------------------------
 def test_the_spec_lists_exactly_the_registered_routes_with_their_permissions(api):
     spec = yaml.safe_load((ROOT / "kefu" / "admin" / "openapi.yaml").read_text(encoding="utf-8"))
@@ -415,3 +423,27 @@ async def test_a_malformed_handoff_id_or_an_unknown_path_is_a_json_404(api):
     assert (await api.call("GET", "/handoffs/{handoff_id}", handoff_id="x"))[0] == 401
     answer = await api.unknown(SimpleNamespace(), rest="knowledge/faq/a/b")
     assert answer.status == 404 and json.loads(answer.body)["code"] == "not_found"
+
+
+# ---- the development admin ----------------------------------------------------------------------
+def test_the_one_time_admin_password_goes_to_a_private_file_never_the_log(api, tmp_path, caplog, capfd):
+    import dataclasses
+    import logging
+    import stat
+
+    password_file = tmp_path / "var" / "admin-password.txt"
+    api.channel.settings = dataclasses.replace(
+        api.channel.settings,
+        admin_bootstrap_password="",
+        admin_password_file=password_file,
+        env="development",
+    )
+    with caplog.at_level(logging.DEBUG):
+        api.channel.bootstrap_admin()
+    written = password_file.read_text(encoding="utf-8")
+    password = written.split("One-time password: ")[1].split()[0]
+    assert api.accounts.login("admin", password) is not None
+    assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
+    captured = capfd.readouterr()
+    assert password not in caplog.text + captured.out + captured.err
+    assert str(password_file) in caplog.text

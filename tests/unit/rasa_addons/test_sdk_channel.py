@@ -286,18 +286,19 @@ def test_production_refuses_an_open_sdk_api(monkeypatch):
     from kefu import settings
 
     monkeypatch.setenv("KEFU_ENV", "production")
-    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", "p" * 40)
-    monkeypatch.setenv("KEFU_ENCRYPTION_KEYS", "k1:" + "A" * 44)
-    monkeypatch.setenv("DASHBOARD_ADMIN_TOKEN", "d" * 40)
+    monkeypatch.setenv("CUSTOMER_TOKEN_SECRET", "3f9c1a7e5b2d48c0a6e1f7b39d2c5a804e6b1f3a")
+    monkeypatch.setenv("KEFU_ENCRYPTION_KEYS", "k1:BwgJCgsMDQ4PEBESExQVFhcYGRobHB0eHyAhIiMkJSY=")
+    monkeypatch.setenv("DASHBOARD_ADMIN_TOKEN", "8b1e4d7a2c9f3e6b0a5d8c1f4e7b2a9d")
+    monkeypatch.setenv("ACTION_SERVER_SECRET", "c4a81f6e3b9d2057e1a4c8f3b6d90e2a")
     monkeypatch.delenv("ADMIN_BOOTSTRAP_PASSWORD", raising=False)
     monkeypatch.delenv("SDK_API_KEYS", raising=False)
     settings.get_settings.cache_clear()
     try:
         with pytest.raises(SettingsError, match="SDK_API_KEYS"):
             SdkInput()
-        monkeypatch.setenv("SDK_API_KEYS", "shop:key-shop-0123456789")
+        monkeypatch.setenv("SDK_API_KEYS", "shop:5e2b8d1a4f7c0e3b6a9d2c5f8e1b4a7d")
         settings.get_settings.cache_clear()
-        assert SdkInput().api_keys == {"key-shop-0123456789": "shop"}
+        assert SdkInput().api_keys == {"5e2b8d1a4f7c0e3b6a9d2c5f8e1b4a7d": "shop"}
     finally:
         settings.get_settings.cache_clear()
 

@@ -5,7 +5,7 @@ import json
 import jwt
 import pytest
 
-from kefu.security.tokens import issue_customer_token, verify_customer_token
+from kefu.security.tokens import AUDIENCE, ISSUER, issue_customer_token, verify_customer_token
 
 SECRET = "test-secret-test-secret-test-secret-0123"
 
@@ -39,7 +39,8 @@ def test_unsigned_alg_none_token():
 
 
 def test_other_algorithm_is_refused():
-    token = jwt.encode({"sub": "u1001", "exp": future()}, SECRET * 2, algorithm="HS512")
+    claims = {"sub": "u1001", "exp": future(), "iss": ISSUER, "aud": AUDIENCE}
+    token = jwt.encode(claims, SECRET * 2, algorithm="HS512")
     assert verify_customer_token(token, SECRET * 2) is None
 
 
@@ -64,6 +65,7 @@ def test_payload_changed_after_signing():
 def test_missing_or_invalid_claims(claims):
     if claims.get("exp") == "in the future":
         claims = {**claims, "exp": future()}
+    claims = {"iss": ISSUER, "aud": AUDIENCE, **claims}
     token = jwt.encode(claims, SECRET, algorithm="HS256")
     assert verify_customer_token(token, SECRET) is None
 
@@ -78,3 +80,34 @@ def test_garbage_never_raises(token):
 
 def test_empty_secret_verifies_nothing():
     assert verify_customer_token(issue_customer_token("u1001", SECRET, 60), "") is None
+
+
+# Issue 13 (low): a token "valid until 2999" was accepted, and so was one for any issuer or audience.
+def test_a_token_expiring_too_far_in_the_future_is_refused():
+    far = jwt.encode(
+        {"sub": "u1001", "iss": ISSUER, "aud": AUDIENCE, "exp": 32503680000}, SECRET, algorithm="HS256"
+    )  # 3000-01-01
+    assert verify_customer_token(far, SECRET) is None
+    assert verify_customer_token(issue_customer_token("u1001", SECRET, 31 * 86400), SECRET) is None
+    assert verify_customer_token(issue_customer_token("u1001", SECRET, 29 * 86400), SECRET) == "u1001"
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": ISSUER},  # no audience
+        {"aud": AUDIENCE},  # no issuer
+        {"iss": "someone-else", "aud": AUDIENCE},
+        {"iss": ISSUER, "aud": "another-service"},
+        {"iss": ISSUER, "aud": ["another-service"]},
+    ],
+)
+def test_a_token_for_another_issuer_or_audience_is_refused(claims):
+    token = jwt.encode({"sub": "u1001", "exp": future(), **claims}, SECRET, algorithm="HS256")
+    assert verify_customer_token(token, SECRET) is None
+
+
+def test_the_configured_issuer_and_audience_are_checked():
+    token = issue_customer_token("u1001", SECRET, 60, issuer="shop-login", audience="shop-kefu")
+    assert verify_customer_token(token, SECRET) is None
+    assert verify_customer_token(token, SECRET, issuer="shop-login", audience="shop-kefu") == "u1001"

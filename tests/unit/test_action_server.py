@@ -1,0 +1,30 @@
+"""The action server's shared-secret check; the running server: tests/e2e/test_action_server.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.action_server import secret_matches
+from kefu.runtime.endpoints import action_server_headers
+from kefu.settings import Settings
+
+
+@pytest.mark.parametrize(
+    ("given", "secret", "matches"),
+    [
+        ("s3cret-value", "s3cret-value", True),
+        ("s3cret-valuE", "s3cret-value", False),
+        ("s3cret", "s3cret-value", False),
+        ("", "s3cret-value", False),
+        (None, "s3cret-value", False),
+        ("", "", False),  # no secret configured must never mean "anything goes"
+        ("口令", "口令", True),
+    ],
+)
+def test_the_secret_must_match_exactly(given, secret, matches):
+    assert secret_matches(given, secret) is matches
+
+
+def test_the_rasa_server_sends_the_configured_secret():
+    headers = action_server_headers(Settings(action_server_secret="from-the-settings"))
+    assert headers == {"X-Kefu-Action-Secret": "from-the-settings"}
