@@ -190,6 +190,12 @@ class Settings:
     # session also counts as a chat sender), and socket.io connections per minute per IP.
     sdk_rate_per_minute: int = 600
     socketio_connect_rate_per_minute: int = 30
+    # Phone-digit verification lock-out (kefu/security/verification.py): wrong answers per order and
+    # per client before a lock, the first lock's minutes (doubling per further lock) and the cap.
+    verification_order_failures: int = 3
+    verification_client_failures: int = 10
+    verification_lock_minutes: float = 15.0
+    verification_max_lock_minutes: float = 240.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -259,7 +265,22 @@ def load_settings() -> Settings:
         socketio_connect_rate_per_minute=_int(
             "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
         ),
+        verification_order_failures=int(
+            _positive("VERIFICATION_ORDER_FAILURES", defaults.verification_order_failures)
+        ),
+        verification_client_failures=int(
+            _positive("VERIFICATION_CLIENT_FAILURES", defaults.verification_client_failures)
+        ),
+        verification_lock_minutes=_positive("VERIFICATION_LOCK_MINUTES", defaults.verification_lock_minutes),
+        verification_max_lock_minutes=_positive(
+            "VERIFICATION_MAX_LOCK_MINUTES", defaults.verification_max_lock_minutes
+        ),
     )
+    if settings.verification_max_lock_minutes < settings.verification_lock_minutes:
+        raise SettingsError(
+            "VERIFICATION_MAX_LOCK_MINUTES is below VERIFICATION_LOCK_MINUTES; the cap must be at least "
+            "the first lock's length"
+        )
     if settings.production:
         _refuse_placeholders(settings)
     return settings

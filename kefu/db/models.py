@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -213,3 +214,19 @@ class AuthTokenRow(Base):
     created_at = Column(DateTime, nullable=False)
     expires_at = Column(DateTime, nullable=False)
     revoked_at = Column(DateTime)
+
+
+class VerificationAttemptRow(Base):
+    """Wrong phone-digit answers of one order or client (``kefu.security.verification``).
+
+    Times are Unix seconds, like the Redis backend's, so that lock arithmetic never meets time zones.
+    """
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    subject = Column(String(100), primary_key=True)  # order:<id>, ip:<address> or sender:<hash>
+    failures = Column(Integer, nullable=False)
+    locks = Column(Integer, nullable=False)
+    locked_until = Column(BigInteger, nullable=False, index=True)
+    last_failure = Column(BigInteger, nullable=False)
