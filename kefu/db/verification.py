@@ -35,8 +35,8 @@ def _attempts(row: VerificationAttemptRow) -> Attempts:
 class SqlAttemptStore:
     """Records in the database at ``url`` (default: ``DATABASE_URL``), one row per key.
 
-    A failure is read with ``SELECT … FOR UPDATE`` and written in the same transaction, so that two
-    servers counting the same key at once both count (SQLite serialises the writers instead).
+    A failure locks the key's row, reads it and writes it in one transaction, so that two servers
+    counting the same key at once both count.
     """
 
     def __init__(self, url: str | None = None) -> None:
@@ -54,24 +54,38 @@ class SqlAttemptStore:
         self._writes += 1
         if self._writes % PURGE_EVERY == 0:
             self.purge(now - policy.forget_seconds, now)
-        try:
-            return self._record(key, policy, now)
-        except IntegrityError:  # another server inserted the key's first record at the same moment
-            return self._record(key, policy, now)
-
-    def _record(self, key: str, policy: LockoutPolicy, now: int) -> Attempts:
+        self._ensure_row(key)
         with session_scope(self._url) as session:
+            # A write first: it locks the row (on SQLite the database) before it is read, so that
+            # failures counted by two servers at once both count.
+            session.execute(
+                update(VerificationAttemptRow)
+                .where(VerificationAttemptRow.subject == key)
+                .values(failures=VerificationAttemptRow.failures)
+            )
             row = session.scalars(
-                select(VerificationAttemptRow).where(VerificationAttemptRow.subject == key).with_for_update()
-            ).first()
-            state = after_failure(Attempts(key) if row is None else _attempts(row), policy, now)
-            if row is None:
-                row = VerificationAttemptRow(subject=key)
-                session.add(row)
+                select(VerificationAttemptRow)
+                .where(VerificationAttemptRow.subject == key)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one()
+            state = after_failure(_attempts(row), policy, now)
             row.failures, row.locks = state.failures, state.locks
             row.locked_until, row.last_failure = state.locked_until, state.last_failure
-            session.flush()
             return state
+
+    def _ensure_row(self, key: str) -> None:
+        """Inserts the key's empty record unless it exists (no gap locks in the counting transaction)."""
+        try:
+            with session_scope(self._url) as session:
+                if session.get(VerificationAttemptRow, key) is None:
+                    session.add(
+                        VerificationAttemptRow(
+                            subject=key, failures=0, locks=0, locked_until=0, last_failure=0
+                        )
+                    )
+        except IntegrityError:
+            pass  # another server inserted it at the same moment
 
     @_unavailable_on_failure
     def forget_failures(self, key: str) -> None:
