@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer import logged_in_user
 from actions.faq_actions import answer_message
-from actions.order_forms import MAX_PHONE_ATTEMPTS, attempts
+from actions.order_forms import MAX_PHONE_ATTEMPTS, attempts, caller_keys
 from kefu.db.records import Order, OrderStatus, RefundStatus
 from kefu.knowledge.service import KnowledgeAnswer, KnowledgeService, get_knowledge_service
 from kefu.orders.policy import (
@@ -26,6 +26,12 @@ from kefu.orders.policy import (
 from kefu.orders.provider import get_order_service
 from kefu.orders.service import LookupCode, OrderService, ServiceUnavailable
 from kefu.security.masking import mask_address
+from kefu.security.verification import (
+    VerificationGuard,
+    VerificationUnavailable,
+    describe_wait,
+    get_verification_guard,
+)
 from kefu.settings import get_settings
 from kefu.text import find_order_ids, looks_like_question
 
@@ -113,13 +119,31 @@ class OrderAction(Action, ABC):
 class ActionHandleOrderRequest(OrderAction):
     """Answers what the customer asked about the order, or hands over to the form that follows."""
 
+    def __init__(
+        self,
+        orders: Callable[[], OrderService] | None = None,
+        guard: Callable[[], VerificationGuard] | None = None,
+    ) -> None:
+        super().__init__(orders)
+        self._guard = guard or get_verification_guard
+
     def name(self) -> str:
         return "action_handle_order_request"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         fresh = [SlotSet(s, None) for s in FORM_SLOTS]
         if attempts(tracker) >= MAX_PHONE_ATTEMPTS:
-            dispatcher.utter_message(response="utter_verification_locked")
+            # The lock itself is shared (kefu/security/verification.py): clearing the conversation's
+            # slots below gives no fresh tries. Only how long it lasts is read here.
+            guard = self._guard()
+            try:
+                verdict = await asyncio.to_thread(
+                    guard.check, tracker.get_slot("order_id"), caller_keys(tracker)
+                )
+                wait = verdict.wait_seconds or guard.policy.lock_seconds
+            except VerificationUnavailable:
+                wait = guard.policy.lock_seconds
+            dispatcher.utter_message(response="utter_verification_locked", wait=describe_wait(wait))
             return [
                 SlotSet("order_next", None),
                 SlotSet("order_id", None),

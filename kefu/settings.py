@@ -256,6 +256,12 @@ class Settings:
     # Claims a customer token must carry (kefu/security/tokens.py): who issued it, for whom.
     customer_token_issuer: str = TOKEN_ISSUER
     customer_token_audience: str = TOKEN_AUDIENCE
+    # Phone-digit verification lock-out (kefu/security/verification.py): wrong answers per order and
+    # per client before a lock, the first lock's minutes (doubling per further lock) and the cap.
+    verification_order_failures: int = 3
+    verification_client_failures: int = 10
+    verification_lock_minutes: float = 15.0
+    verification_max_lock_minutes: float = 240.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -333,7 +339,22 @@ def load_settings() -> Settings:
         action_server_secret=_env("ACTION_SERVER_SECRET", DEV_ACTION_SERVER_SECRET),
         customer_token_issuer=_env("CUSTOMER_TOKEN_ISSUER", defaults.customer_token_issuer),
         customer_token_audience=_env("CUSTOMER_TOKEN_AUDIENCE", defaults.customer_token_audience),
+        verification_order_failures=int(
+            _positive("VERIFICATION_ORDER_FAILURES", defaults.verification_order_failures)
+        ),
+        verification_client_failures=int(
+            _positive("VERIFICATION_CLIENT_FAILURES", defaults.verification_client_failures)
+        ),
+        verification_lock_minutes=_positive("VERIFICATION_LOCK_MINUTES", defaults.verification_lock_minutes),
+        verification_max_lock_minutes=_positive(
+            "VERIFICATION_MAX_LOCK_MINUTES", defaults.verification_max_lock_minutes
+        ),
     )
+    if settings.verification_max_lock_minutes < settings.verification_lock_minutes:
+        raise SettingsError(
+            "VERIFICATION_MAX_LOCK_MINUTES is below VERIFICATION_LOCK_MINUTES; the cap must be at least "
+            "the first lock's length"
+        )
     if settings.production:
         from kefu.security.strength import refuse_weak_settings
 

@@ -33,6 +33,8 @@ class Permission(str, Enum):
     SEND_MESSAGE = "send_message"
     SEARCH_CONVERSATIONS = "search_conversations"
     VIEW_ANALYTICS = "view_analytics"
+    VIEW_VERIFICATION_LOCKS = "view_verification_locks"  # phone-digit lock-outs (kefu.security.verification)
+    CLEAR_VERIFICATION_LOCKS = "clear_verification_locks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -52,6 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.SEND_MESSAGE,
             Permission.SEARCH_CONVERSATIONS,
             Permission.VIEW_ANALYTICS,
+            Permission.VIEW_VERIFICATION_LOCKS,
+            Permission.CLEAR_VERIFICATION_LOCKS,
         }
     ),
     Role.AGENT: frozenset(
@@ -65,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.VIEW_SESSION,
             Permission.SEARCH_CONVERSATIONS,
             Permission.VIEW_ANALYTICS,
+            Permission.VIEW_VERIFICATION_LOCKS,
         }
     ),
     # A customer's own sessions only: the endpoints check that the session is theirs.

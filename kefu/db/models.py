@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -257,3 +258,17 @@ class WecomCursorRow(Base):
     open_kfid = Column(String(64), primary_key=True)
     cursor = Column(String(255), nullable=False)
     updated_at = Column(DateTime, nullable=False)
+class VerificationAttemptRow(Base):
+    """Wrong phone-digit answers of one order or client (``kefu.security.verification``).
+
+    Times are Unix seconds, like the Redis backend's, so that lock arithmetic never meets time zones.
+    """
+
+    __tablename__ = "verification_attempts"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    subject = Column(String(100), primary_key=True)  # order:<id>, ip:<address> or sender:<hash>
+    failures = Column(Integer, nullable=False)
+    locks = Column(Integer, nullable=False)
+    locked_until = Column(BigInteger, nullable=False, index=True)
+    last_failure = Column(BigInteger, nullable=False)

@@ -2,10 +2,10 @@
 
 Ownership first: :meth:`OrderService.lookup` gives an order only to its owner, a logged-in customer
 whose user id is the order's, or an anonymous one who gave the last 4 digits of the order's phone
-number. Counting wrong attempts is conversation state and stays with the caller. The operations
-re-read the order and apply ``kefu.orders.policy`` to its current state, and the repositories make
-each change conditional, so a stale or concurrent request fails cleanly instead of acting twice.
-Any database or key failure surfaces as one :class:`ServiceUnavailable`.
+number. Counting wrong attempts is the caller's (``kefu.security.verification``, shared state). The
+operations re-read the order and apply ``kefu.orders.policy`` to its current state, and the
+repositories make each change conditional, so a stale or concurrent request fails cleanly instead of
+acting twice. Any database or key failure surfaces as one :class:`ServiceUnavailable`.
 """
 
 from __future__ import annotations
@@ -106,6 +106,9 @@ class OrderService:
         self, order_id: str, user_id: str | None = None, phone_last4: str | None = None
     ) -> OrderLookup:
         """The order if the caller may see it: ``user_id`` from a valid customer token, else the digits."""
+        digits = None if user_id or phone_last4 is None else _ascii_digits(phone_last4)
+        if not user_id and phone_last4 is not None and digits is None:
+            return OrderLookup(LookupCode.PHONE_FORMAT_INVALID)  # before existence: no oracle
         order = self._orders.get(order_id)
         if order is None:
             return OrderLookup(LookupCode.NOT_FOUND)
@@ -115,11 +118,8 @@ class OrderService:
                 if order.user_id == user_id
                 else OrderLookup(LookupCode.NOT_FOUND)
             )
-        if phone_last4 is None:
-            return OrderLookup(LookupCode.NEEDS_PHONE_CHECK)
-        digits = _ascii_digits(phone_last4)
         if digits is None:
-            return OrderLookup(LookupCode.PHONE_FORMAT_INVALID)
+            return OrderLookup(LookupCode.NEEDS_PHONE_CHECK)
         if hmac.compare_digest(digits, order.phone_last4):
             return OrderLookup(LookupCode.FOUND, order)
         return OrderLookup(LookupCode.PHONE_MISMATCH)

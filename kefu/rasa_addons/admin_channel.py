@@ -46,11 +46,13 @@ from kefu.admin.accounts import BOOTSTRAP_ADMIN, AccountError, AccountService, s
 from kefu.admin.handoffs import HandoffDesk, HandoffError, handoff_json, transcript_from_events
 from kefu.admin.knowledge import FaqEditor, KnowledgeEditError, entry_json, parse_entry
 from kefu.admin.permissions import ROLE_PERMISSIONS, Permission, Role, allowed
+from kefu.admin.verification_locks import lock_json, valid_key
 from kefu.analytics.stats import MAX_DAYS, dashboard_figures
 from kefu.db.accounts import Account
 from kefu.db.handoffs import HandoffRepository
 from kefu.rasa_addons.message_guard import checked_max_chars, guard_message
 from kefu.security.ratelimit import RateLimiter, client_ip, get_rate_limiter
+from kefu.security.verification import VerificationGuard, VerificationUnavailable, get_verification_guard
 from kefu.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -89,7 +91,7 @@ class Endpoint:
         # Every parameter is routed as a string and checked by the guard: a malformed one gets the
         # API's JSON 404 instead of Sanic's HTML page.
         path = self.path
-        for name in ("handoff_id", "topic", "username", "session_id"):
+        for name in ("handoff_id", "topic", "username", "session_id", "lock_key"):
             path = path.replace("{" + name + "}", f"<{name}:str>")
         return path
 
@@ -120,6 +122,13 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("POST", "/sessions/{session_id}/messages", Permission.SEND_MESSAGE, "send_message"),
     Endpoint("GET", "/conversations/search", Permission.SEARCH_CONVERSATIONS, "search"),
     Endpoint("GET", "/analytics/summary", Permission.VIEW_ANALYTICS, "analytics_summary"),
+    Endpoint("GET", "/verification-locks", Permission.VIEW_VERIFICATION_LOCKS, "list_verification_locks"),
+    Endpoint(
+        "DELETE",
+        "/verification-locks/{lock_key}",
+        Permission.CLEAR_VERIFICATION_LOCKS,
+        "clear_verification_lock",
+    ),
 )
 
 
@@ -247,8 +256,10 @@ class AdminInput(InputChannel):
         max_message_chars: int | None = None,
         bootstrap: bool = True,
         database_url: str | None = None,
+        verification: VerificationGuard | None = None,
     ) -> None:
         settings = get_settings()
+        self._verification = verification
         self.settings = settings
         self.accounts = accounts or AccountService(token_ttl_minutes=settings.admin_token_ttl_minutes)
         self.faq = faq or FaqEditor(settings.knowledge_dir)
@@ -258,6 +269,10 @@ class AdminInput(InputChannel):
         self.max_message_chars = checked_max_chars(limit)
         self.bootstrap = bootstrap
         self.database_url = database_url  # None: DATABASE_URL
+
+    @property
+    def verification(self) -> VerificationGuard:
+        return self._verification or get_verification_guard()
 
     @classmethod
     def name(cls) -> str:
@@ -357,6 +372,11 @@ class AdminInput(InputChannel):
             except (AccountError, HandoffError, KnowledgeEditError) as error:
                 codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
                 return error_response(str(error), error.status, codes.get(error.status, "error"))
+            except VerificationUnavailable:
+                logger.exception(
+                    "Admin API: %s %s: lock-out records unavailable.", endpoint.method, endpoint.path
+                )
+                return error_response("服务暂时不可用。 Lock-out records unavailable.", 503, "unavailable")
             except asyncio.TimeoutError:
                 logger.error("Admin API: %s %s timed out.", endpoint.method, endpoint.path)
                 return error_response("请求超时。 The request timed out.", 503, "timeout")
@@ -611,3 +631,20 @@ class Handlers:
         today = self.channel.settings.now().date()  # the calendar, not SHOP_TODAY: events carry real times
         figures = await asyncio.to_thread(dashboard_figures, today, int(raw), self.channel.database_url)
         return response.json(figures, headers={"Cache-Control": "no-store"})
+
+    # -- phone-verification lock-outs -------------------------------------------------------------
+    async def list_verification_locks(self, request: Request, account: Account) -> HTTPResponse:
+        """The orders and clients locked out of the phone-digit check now, the longest lock first."""
+        locks = await asyncio.to_thread(self.channel.verification.lockouts)
+        now = dt.datetime.now(dt.timezone.utc).timestamp()
+        return response.json(
+            {"locks": [lock_json(lock, now) for lock in locks]}, headers={"Cache-Control": "no-store"}
+        )
+
+    async def clear_verification_lock(
+        self, request: Request, account: Account, lock_key: str
+    ) -> HTTPResponse:
+        if not valid_key(lock_key) or not await asyncio.to_thread(self.channel.verification.clear, lock_key):
+            raise ApiError("没有这个锁定。 No such lock.", 404, "not_found")
+        logger.warning("Admin API: %s cleared a verification lock.", account.username)
+        return response.empty()

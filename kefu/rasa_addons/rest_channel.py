@@ -17,7 +17,7 @@ import json
 import logging
 from asyncio import CancelledError
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rasa.core.channels import rest as rasa_rest
@@ -36,6 +36,7 @@ from kefu.security.ratelimit import (
     client_ip,
     get_rate_limiter,
 )
+from kefu.security.verification import CLIENT_IP_KEY
 from kefu.settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -146,6 +147,10 @@ class RestInput(rasa_rest.RestInput):
             reply = guard_message(message.text, self.max_message_chars)
             if reply is not None:
                 return _single_reply(message.sender_id, reply, stream)
+            # The customer's address, for the verification lock-out; a client's own value is replaced.
+            message = replace(
+                message, metadata={**(message.metadata or {}), CLIENT_IP_KEY: client_ip(request)}
+            )
             if stream:
                 return response.stream(
                     self.stream_response(

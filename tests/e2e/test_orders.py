@@ -78,7 +78,7 @@ def test_three_wrong_answers_end_the_attempt_and_show_nothing(assistant):
     assert "还可以再试2次" in chat.say("1111"), chat
     assert "还可以再试1次" in chat.say("2222"), chat
     reply = chat.say("3333")
-    assert "连续3次未通过" in reply and "本次查询已结束" in reply, chat
+    assert "验证已暂时锁定" in reply and "15分钟" in reply and "本次查询已结束" in reply, chat
     for detail in ("保温杯", "59.00", "已签收", "中通", "ZT9876543210"):
         assert detail not in chat.everything_said, chat
 
@@ -114,10 +114,11 @@ def test_an_invalid_token_is_not_logged_in(assistant, metadata):
     assert "智能手表" not in reply and "已发货" not in reply and "SF1234567890" not in reply, chat
 
 
-def test_an_unknown_order_gets_a_clear_answer_and_another_try(assistant):
+def test_an_unknown_order_is_asked_for_the_digits_like_a_known_one_and_can_be_corrected(assistant):
+    # Without a login the answer no longer tells an unknown order from a real one (issue 13).
     chat = Conversation(assistant)
     reply = chat.say("查一下订单LT2099000000")
-    assert "没有找到订单 LT2099000000" in reply and "订单号" in reply, chat
+    assert ASKS_DIGITS in reply and "LT2099000000" in reply and "没有找到" not in reply, chat
     reply = chat.say("LT2026110109")
     assert ASKS_DIGITS in reply and "LT2026110109" in reply, chat
     assert "空气炸锅" in chat.say("5005"), chat

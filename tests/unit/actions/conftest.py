@@ -13,6 +13,7 @@ from kefu.db.orders import OrderRepository
 from kefu.db.refunds import RefundRepository
 from kefu.orders.service import OrderService
 from kefu.security.tokens import issue_customer_token
+from kefu.security.verification import InMemoryAttemptStore, VerificationGuard
 from kefu.settings import get_settings
 
 # The demo shop in a SQLite database in tmp_path: the fixtures of the order service's own tests.
@@ -74,6 +75,12 @@ def shop_settings(monkeypatch) -> Iterator[None]:
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def guard() -> VerificationGuard:
+    """The verification lock-out over an in-memory store (the shared stores: tests/integration)."""
+    return VerificationGuard(InMemoryAttemptStore())
 
 
 @pytest.fixture

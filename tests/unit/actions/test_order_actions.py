@@ -77,8 +77,8 @@ def next_form(events) -> str | None:
 
 
 @pytest.fixture
-def handle(service) -> ActionHandleOrderRequest:
-    return ActionHandleOrderRequest(orders=lambda: service)
+def handle(service, guard) -> ActionHandleOrderRequest:
+    return ActionHandleOrderRequest(orders=lambda: service, guard=lambda: guard)
 
 
 # --- order status
@@ -375,18 +375,29 @@ async def test_the_address_of_a_shipped_or_closed_order_cannot_change(
 # --- after three wrong answers
 
 
-async def test_locked_out_customer_is_told_and_starts_over(handle, dispatcher):
+async def test_locked_out_customer_is_told_how_long_and_starts_over(handle, guard, dispatcher):
+    for n in range(3):
+        guard.failed("LT2026110103", [f"sender:{n}"])
     tracker = make_tracker(
         "1111", slots={"order_id": "LT2026110103", "order_request": "status", "phone_attempts": 3.0}
     )
     events = await handle.run(dispatcher, tracker, {})
-    assert responses(dispatcher) == ["utter_verification_locked"]
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_verification_locked" and message["wait"] == "15分钟"
     assert events[:4] == [
         SlotSet("order_next", None),
         SlotSet("order_id", None),
         SlotSet("phone_last4", None),
         SlotSet("phone_attempts", 0),
     ]
+
+
+async def test_clearing_the_conversation_after_a_lock_gives_no_fresh_tries(handle, guard, dispatcher):
+    for n in range(3):
+        guard.failed("LT2026110103", [f"sender:{n}"])
+    tracker = make_tracker("1111", slots={"order_id": "LT2026110103", "phone_attempts": 3.0})
+    await handle.run(dispatcher, tracker, {})
+    assert not guard.check("LT2026110103", []).allowed  # the shared lock stays
 
 
 # --- the form's questions

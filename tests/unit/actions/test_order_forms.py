@@ -8,6 +8,8 @@ from actions.order_forms import (
     ValidateRefundForm,
     looks_like_address,
 )
+from kefu.db.verification import SqlAttemptStore
+from kefu.security.verification import CLIENT_IP_KEY, VerificationGuard, client_keys
 from tests.unit.actions.conftest import logged_in, make_tracker, responses
 
 pytestmark = pytest.mark.usefixtures("shop_settings")
@@ -18,8 +20,14 @@ UNKNOWN = "LT2099000000"
 
 
 @pytest.fixture
-def form(service) -> ValidateOrderForm:
-    return ValidateOrderForm(orders=lambda: service)
+def form(service, guard) -> ValidateOrderForm:
+    return ValidateOrderForm(orders=lambda: service, guard=lambda: guard)
+
+
+def fail(guard, times: int, order_id: str = SHIPPED, sender: str = "someone-else") -> None:
+    """``times`` wrong answers for ``order_id``, given in another conversation."""
+    for _ in range(times):
+        guard.failed(order_id, client_keys(sender, None))
 
 
 def order_form_tracker(text: str = "", **kwargs):
@@ -98,11 +106,20 @@ async def test_something_that_is_not_an_order_number(form, dispatcher, domain, t
     assert responses(dispatcher) == ["utter_order_id_invalid"]
 
 
-async def test_an_unknown_order_is_named_and_asked_again(form, dispatcher, domain):
-    result = await form.validate_order_id(UNKNOWN, dispatcher, order_form_tracker(UNKNOWN), domain)
-    assert result == {"order_id": None}
-    [message] = dispatcher.messages
-    assert message["response"] == "utter_order_not_found" and message["order_id"] == UNKNOWN
+async def test_an_unknown_order_is_asked_for_the_digits_like_a_known_one(form, dispatcher, domain):
+    """Before verification an anonymous customer can't tell an unknown order from a real one."""
+    for order_id in (UNKNOWN, SHIPPED):
+        result = await form.validate_order_id(order_id, dispatcher, order_form_tracker(order_id), domain)
+        assert result == {"order_id": order_id, "phone_last4": None}
+    assert dispatcher.messages == []
+
+
+async def test_a_locked_client_is_not_asked_for_digits(form, guard, dispatcher, domain):
+    for n in range(10):  # the per-client cap, across orders
+        guard.failed(f"LT20990101{n:02d}", client_keys("other", "203.0.113.9"))
+    tracker = order_form_tracker(SHIPPED, metadata={CLIENT_IP_KEY: "203.0.113.9"})
+    result = await form.validate_order_id(SHIPPED, dispatcher, tracker, domain)
+    assert result == {"order_id": SHIPPED, "phone_last4": None, "phone_attempts": MAX_PHONE_ATTEMPTS}
 
 
 async def test_a_logged_in_customer_does_not_find_another_customers_order(form, dispatcher, domain):
@@ -154,18 +171,56 @@ async def test_verifying_a_second_order_keeps_the_first(form, dispatcher, domain
 
 @pytest.mark.parametrize(("before", "remaining"), [(0, 2), (1, 1)])
 async def test_wrong_digits_count_and_say_how_many_tries_are_left(
-    form, dispatcher, domain, before, remaining
+    form, guard, dispatcher, domain, before, remaining
 ):
-    result = await form.validate_phone_last4("8001", dispatcher, digits_tracker("8001", before), domain)
+    fail(guard, before)  # in another conversation: the count is the order's, not the conversation's
+    result = await form.validate_phone_last4("8001", dispatcher, digits_tracker("8001"), domain)
     assert result == {"phone_last4": None, "phone_attempts": before + 1}
     [message] = dispatcher.messages
     assert message["response"] == "utter_phone_mismatch" and message["remaining"] == remaining
 
 
-async def test_the_third_wrong_answer_is_counted_without_asking_again(form, dispatcher, domain):
-    result = await form.validate_phone_last4("1234", dispatcher, digits_tracker("1234", 2), domain)
+async def test_the_third_wrong_answer_is_counted_without_asking_again(form, guard, dispatcher, domain):
+    fail(guard, 2)
+    result = await form.validate_phone_last4("1234", dispatcher, digits_tracker("1234"), domain)
     assert result == {"phone_last4": None, "phone_attempts": MAX_PHONE_ATTEMPTS}
     assert dispatcher.messages == []
+    assert not guard.check(SHIPPED, []).allowed
+
+
+async def test_a_locked_order_does_not_even_compare_the_right_digits(form, guard, dispatcher, domain):
+    """A new conversation (fresh slots) after three wrong answers elsewhere: locked, nothing shown."""
+    fail(guard, 3)
+    result = await form.validate_phone_last4("9002", dispatcher, digits_tracker("9002"), domain)
+    assert result == {"phone_last4": None, "phone_attempts": MAX_PHONE_ATTEMPTS}
+    assert dispatcher.messages == []
+
+
+async def test_wrong_digits_for_an_unknown_order_are_answered_and_counted_alike(
+    form, guard, dispatcher, domain
+):
+    tracker = order_form_tracker("8001", slots={"order_id": UNKNOWN, "requested_slot": "phone_last4"})
+    result = await form.validate_phone_last4("8001", dispatcher, tracker, domain)
+    assert result == {"phone_last4": None, "phone_attempts": 1}
+    [message] = dispatcher.messages
+    assert message["response"] == "utter_phone_mismatch" and message["remaining"] == 2
+    assert guard.check(UNKNOWN, []).remaining == 2
+
+
+async def test_the_right_digits_forget_the_orders_earlier_wrong_answers(form, guard, dispatcher, domain):
+    fail(guard, 2)
+    await form.validate_phone_last4("9002", dispatcher, digits_tracker("9002"), domain)
+    assert guard.check(SHIPPED, []).remaining == 3
+
+
+async def test_wrong_answers_count_against_the_customers_address(form, guard, dispatcher, domain):
+    tracker = order_form_tracker(
+        "8001",
+        slots={"order_id": SHIPPED, "requested_slot": "phone_last4"},
+        metadata={CLIENT_IP_KEY: "203.0.113.9"},
+    )
+    await form.validate_phone_last4("8001", dispatcher, tracker, domain)
+    assert guard.check(None, client_keys("another-sender", "203.0.113.9")).remaining == 9
 
 
 @pytest.mark.parametrize("typed", ["不知道", "123", "手机号忘了", ""])
@@ -219,7 +274,8 @@ async def test_run_right_digits_complete_the_form(form, dispatcher, domain):
     assert SlotSet("phone_attempts", 0) in events
 
 
-async def test_run_third_wrong_answer_ends_the_form(form, dispatcher, domain):
+async def test_run_third_wrong_answer_ends_the_form(form, guard, dispatcher, domain):
+    fail(guard, 2)
     tracker = order_form_tracker(
         "1111",
         slots={"order_id": SHIPPED, "requested_slot": "phone_last4", "phone_attempts": 2},
@@ -232,17 +288,34 @@ async def test_run_third_wrong_answer_ends_the_form(form, dispatcher, domain):
     assert "verified_orders" not in [e["name"] for e in events]
 
 
-async def test_run_database_outage_ends_the_form_politely(broken_service, dispatcher, domain):
+async def test_run_database_outage_ends_the_form_politely(broken_service, guard, dispatcher, domain):
     tracker = order_form_tracker(
-        SHIPPED, slots={"requested_slot": "order_id"}, events=[SlotSet("order_id", SHIPPED)]
+        "9002",
+        slots={"order_id": SHIPPED, "requested_slot": "phone_last4"},
+        events=[SlotSet("phone_last4", "9002")],
     )
-    events = await ValidateOrderForm(orders=lambda: broken_service).run(dispatcher, tracker, domain)
+    form = ValidateOrderForm(orders=lambda: broken_service, guard=lambda: guard)
+    events = await form.run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_order_service_down"]
     assert events == [
         SlotSet("order_id", None),
         SlotSet("phone_last4", None),
         SlotSet("requested_slot", None),
     ]
+
+
+async def test_run_lock_out_records_unavailable_end_the_form_politely(service, tmp_path, dispatcher, domain):
+    guard = VerificationGuard(SqlAttemptStore(f"sqlite:///{tmp_path / 'never-migrated.db'}"))
+    tracker = order_form_tracker(
+        "8001",
+        slots={"order_id": SHIPPED, "requested_slot": "phone_last4"},
+        events=[SlotSet("phone_last4", "8001")],
+    )
+    events = await ValidateOrderForm(orders=lambda: service, guard=lambda: guard).run(
+        dispatcher, tracker, domain
+    )
+    assert responses(dispatcher) == ["utter_order_service_down"]
+    assert SlotSet("requested_slot", None) in events
 
 
 # --- the refund reason

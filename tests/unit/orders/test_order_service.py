@@ -55,6 +55,8 @@ def test_digits_typed_full_width_or_spaced(service, digits):
 @pytest.mark.parametrize("digits", ["", "900", "90021", "abcd", "13900139002"])
 def test_malformed_digits_are_not_a_wrong_answer(service, digits):
     assert service.lookup("LT2026110103", phone_last4=digits).code is LookupCode.PHONE_FORMAT_INVALID
+    # Checked before the order is looked up: an unknown order answers alike (no existence oracle).
+    assert service.lookup("LT2099000000", phone_last4=digits).code is LookupCode.PHONE_FORMAT_INVALID
 
 
 def test_orders_of_a_customer(service):

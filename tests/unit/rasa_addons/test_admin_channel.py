@@ -25,13 +25,21 @@ from kefu.db.accounts import AccountRepository
 from kefu.db.engine import dispose_engine
 from kefu.db.handoffs import HandoffRepository
 from kefu.db.migrate import upgrade
+from kefu.db.verification import SqlAttemptStore
 from kefu.rasa_addons.admin_channel import ENDPOINTS, AdminInput, openapi_spec
 from kefu.security.ratelimit import InMemoryRateLimiter
+from kefu.security.verification import VerificationGuard
 from tests.unit.rasa_addons.fakes import FakeProcessor
 
 ROOT = Path(__file__).resolve().parents[3]
 PASSWORD = "a-long-test-password"
-SAMPLE_PARAMS = {"username": "someone", "topic": "shipping_fee", "handoff_id": 1, "session_id": "s-1"}
+SAMPLE_PARAMS = {
+    "username": "someone",
+    "topic": "shipping_fee",
+    "handoff_id": 1,
+    "session_id": "s-1",
+    "lock_key": "order:LT2026110104",
+}
 
 
 class FakeAssistant:
@@ -88,6 +96,7 @@ class Api:
             limiter=limiter or InMemoryRateLimiter(),
             bootstrap=False,
             database_url=db_url,
+            verification=VerificationGuard(SqlAttemptStore(db_url)),
         )
         self.blueprint = self.channel.blueprint(self.assistant.handle)
         self.routes = {(r.uri, m): r.handler for r in self.blueprint._future_routes for m in r.methods}
@@ -447,3 +456,22 @@ def test_the_one_time_admin_password_goes_to_a_private_file_never_the_log(api, t
     captured = capfd.readouterr()
     assert password not in caplog.text + captured.out + captured.err
     assert str(password_file) in caplog.text
+async def test_staff_see_verification_locks_and_an_admin_clears_one(api):
+    guard = api.channel.verification
+    for n in range(3):
+        guard.failed("LT2026110104", [f"sender:attacker{n}"])
+    status, data, _ = await api.call("GET", "/verification-locks", token=api.token("agent"))
+    assert status == 200
+    [lock] = data["locks"]
+    assert lock["key"] == "order:LT2026110104" and lock["kind"] == "order" and lock["locks"] == 1
+    assert 850 < lock["seconds_left"] <= 900
+    token = api.token("admin")
+    for key in ("order:LT2099999999", "nonsense", "order:"):
+        assert (await api.call("DELETE", "/verification-locks/{lock_key}", token=token, lock_key=key))[
+            0
+        ] == 404
+    assert (await api.call("DELETE", "/verification-locks/{lock_key}", token=token, lock_key=lock["key"]))[
+        0
+    ] == 204
+    assert guard.check("LT2026110104", []).allowed
+    assert (await api.call("GET", "/verification-locks", token=token))[1] == {"locks": []}

@@ -1,6 +1,7 @@
 import json
 import logging
 import re
+from types import SimpleNamespace
 
 import pytest
 from rasa.core.channels.channel import UserMessage
@@ -8,6 +9,7 @@ from rasa.core.channels.channel import UserMessage
 from kefu.rasa_addons import rest_channel
 from kefu.rasa_addons.message_guard import FAILURE_REPLY
 from kefu.rasa_addons.rest_channel import BadRestRequest, RestInput, RestMessage, parse_rest_body
+from kefu.security.verification import CLIENT_IP_KEY
 from kefu.settings import Settings
 
 
@@ -113,3 +115,25 @@ async def test_a_failure_before_any_reply_is_answered_with_an_apology(caplog):
     assert replies == [{"recipient_id": "u1", "text": FAILURE_REPLY}]
     assert "抱歉" in FAILURE_REPLY and "转人工" in FAILURE_REPLY
     assert "tracker store unreachable" in caplog.text
+
+
+async def test_the_server_writes_the_customers_address_into_the_metadata():
+    """For the verification lock-out (kefu/security/verification.py); a client's own value is replaced."""
+    received: list[UserMessage] = []
+
+    async def assistant(message: UserMessage) -> None:
+        received.append(message)
+
+    channel = RestInput(max_message_chars=100)
+    blueprint = channel.blueprint(assistant)
+    [receive] = [r.handler for r in blueprint._future_routes if r.uri == "/webhook"]
+    forged = {"user_token": "t", CLIENT_IP_KEY: "198.51.100.1"}
+    request = SimpleNamespace(
+        body=json.dumps({"sender": "u1", "message": "你好", "metadata": forged}).encode(),
+        args={},
+        remote_addr="",
+        ip="203.0.113.9",
+    )
+    await receive(request)
+    [message] = received
+    assert message.metadata == {"user_token": "t", CLIENT_IP_KEY: "203.0.113.9"}
