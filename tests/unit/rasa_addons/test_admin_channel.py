@@ -93,7 +93,7 @@ class Api:
             accounts=self.accounts,
             faq=FaqEditor(knowledge_dir, reindex=None),
             handoffs=self.handoffs,
-            limiter=limiter or InMemoryRateLimiter(clock=lambda: 1_000_030.0),  # mid-window: no reset mid-test
+            limiter=limiter or InMemoryRateLimiter(clock=lambda: 1_000_030.0),  # no window ends mid-test
             bootstrap=False,
             database_url=db_url,
             verification=VerificationGuard(SqlAttemptStore(db_url)),
