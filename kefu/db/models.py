@@ -258,6 +258,8 @@ class WecomCursorRow(Base):
     open_kfid = Column(String(64), primary_key=True)
     cursor = Column(String(255), nullable=False)
     updated_at = Column(DateTime, nullable=False)
+
+
 class VerificationAttemptRow(Base):
     """Wrong phone-digit answers of one order or client (``kefu.security.verification``).
 

@@ -456,6 +456,8 @@ def test_the_one_time_admin_password_goes_to_a_private_file_never_the_log(api, t
     captured = capfd.readouterr()
     assert password not in caplog.text + captured.out + captured.err
     assert str(password_file) in caplog.text
+
+
 async def test_staff_see_verification_locks_and_an_admin_clears_one(api):
     guard = api.channel.verification
     for n in range(3):
