@@ -119,6 +119,19 @@ def _delays(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
     return delays
 
 
+def _origins(name: str) -> tuple[str, ...]:
+    """Comma-separated web origins such as ``https://shop.example.com``."""
+    origins = tuple(part.strip().rstrip("/") for part in _env(name, "").split(",") if part.strip())
+    for origin in origins:
+        scheme, _, host = origin.partition("://")
+        if scheme not in {"http", "https"} or not host or "/" in host:
+            raise SettingsError(
+                f"{name}: {origin!r} is not a web origin; list origins such as "
+                "https://shop.example.com,https://m.shop.example.com (no path, no *)"
+            )
+    return origins
+
+
 def _timezone(name: str, default: str) -> str:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -152,6 +165,12 @@ class Settings:
     encryption_keys: str = DEV_ENCRYPTION_KEY
     shop_today: dt.date | None = None
     max_message_chars: int = 1000
+    # Every channel refuses a request body, or a message's metadata, larger than this (HTTP 413).
+    max_body_bytes: int = 64 * 1024
+    max_metadata_bytes: int = 8 * 1024
+    # Web origins (the shop's own sites) whose pages may talk to the assistant from a browser,
+    # besides the pages it serves itself (socket.io, CORS); empty: its own pages only.
+    allowed_origins: tuple[str, ...] = ()
     shop_timezone: str = "Asia/Shanghai"
     redis_url: str = ""
     # Conversation state in Redis (used when redis_url is set): key prefix of every key, and how
@@ -230,6 +249,9 @@ def load_settings() -> Settings:
         shop_today=_date("SHOP_TODAY"),
         shop_timezone=_timezone("SHOP_TIMEZONE", defaults.shop_timezone),
         max_message_chars=_int("MAX_MESSAGE_CHARS", defaults.max_message_chars),
+        max_body_bytes=int(_positive("MAX_BODY_BYTES", defaults.max_body_bytes)),
+        max_metadata_bytes=int(_positive("MAX_METADATA_BYTES", defaults.max_metadata_bytes)),
+        allowed_origins=_origins("ALLOWED_ORIGINS"),
         redis_url=_redis_url("REDIS_URL"),
         redis_key_prefix=_key_prefix("REDIS_KEY_PREFIX", defaults.redis_key_prefix),
         redis_tracker_expiry_days=_positive("REDIS_TRACKER_EXPIRY_DAYS", defaults.redis_tracker_expiry_days),
