@@ -157,7 +157,8 @@ def test_rest_and_sdk_channels_hold_against_hostile_payloads(assistant, customer
             replies = answer.json()
             assert isinstance(replies, list) and replies, (body, replies)  # nothing lost
         else:
-            assert answer.status_code == 400 and "error" in answer.json()
+            # 401/403: a repeated random sender id is someone's conversation, without its key.
+            assert answer.status_code in (400, 401, 403, 413) and "error" in answer.json()
 
     rest()
 
