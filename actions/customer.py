@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from kefu.security.tokens import verify_customer_token
+from kefu.security.tokens import customer_of
 from kefu.settings import get_settings
 
 
@@ -17,9 +17,4 @@ def logged_in_user(tracker: Tracker) -> str | None:
     metadata = tracker.latest_message.get("metadata") or {}
     token = metadata.get("user_token") if isinstance(metadata, dict) else None
     settings = get_settings()
-    return verify_customer_token(
-        token,
-        settings.customer_token_secret,
-        issuer=settings.customer_token_issuer,
-        audience=settings.customer_token_audience,
-    )
+    return customer_of(token, settings)

@@ -29,6 +29,7 @@ from typing import Any
 import requests
 
 from kefu.processes import free_port, wait_until_ready
+from kefu.security.conversation_access import KEY_HEADER
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "kefu.tar.gz"
@@ -102,6 +103,7 @@ def run() -> dict[str, Any]:
         processes.append(_start([*command, "--endpoints", "endpoints.yml"], env, work / f"rasa-{mode}.log"))
     latencies: dict[str, list[float]] = {mode: [] for mode in ports}
     by_turn: dict[str, list[list[float]]] = {mode: [[] for _ in TURNS] for mode in ports}
+    keys: dict[tuple[int, str], str] = {}  # the conversation keys the servers issued
     try:
         wait_until_ready(f"http://127.0.0.1:{action_port}/health", processes[0], "the action server", 300)
         for number, port in enumerate(ports.values(), start=1):
@@ -112,13 +114,17 @@ def run() -> dict[str, Any]:
                 for turn, text in enumerate(TURNS):
                     for mode, port in ports.items():
                         start = time.perf_counter()
+                        key = keys.get((port, sender))
                         reply = http.post(
                             f"http://127.0.0.1:{port}/webhooks/rest/webhook",
                             json={"sender": sender, "message": text},
+                            headers={KEY_HEADER: key} if key else None,
                             timeout=60,
                         )
                         elapsed = (time.perf_counter() - start) * 1000
                         reply.raise_for_status()
+                        if KEY_HEADER in reply.headers:  # what a client keeps for the next turn
+                            keys[port, sender] = reply.headers[KEY_HEADER]
                         if number:
                             latencies[mode].append(elapsed)
                             by_turn[mode][turn].append(elapsed)

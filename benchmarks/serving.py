@@ -50,6 +50,7 @@ from benchmarks.runtime import (
     _start,
 )
 from kefu.processes import free_port, wait_until_ready
+from kefu.security.conversation_access import KEY_HEADER
 
 VANILLA_CACHE = ROOT / "var" / "bench" / "vanilla"
 DATABASE_URL = os.environ.get(
@@ -147,6 +148,10 @@ def _percentile(ordered: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))], 1)
 
 
+# The conversation keys our servers issued, by (webhook URL, sender): sent back like a real client.
+_KEYS: dict[tuple[str, str], str] = {}
+
+
 async def _say(
     http: Any, url: str, sender: str, text: str, metadata: dict | None, expected: str = ""
 ) -> float | None:
@@ -154,10 +159,13 @@ async def _say(
     body: dict[str, Any] = {"sender": sender, "message": text}
     if metadata:
         body["metadata"] = metadata
+    key = _KEYS.get((url, sender))
     start = time.perf_counter()
     try:
-        async with http.post(url, json=body) as reply:
+        async with http.post(url, json=body, headers={KEY_HEADER: key} if key else None) as reply:
             messages = await reply.json() if reply.status == 200 else None
+            if KEY_HEADER in reply.headers:
+                _KEYS[url, sender] = reply.headers[KEY_HEADER]
     except Exception:  # a failed turn is counted, not raised
         return None
     elapsed = (time.perf_counter() - start) * 1000

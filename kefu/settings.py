@@ -203,6 +203,12 @@ class Settings:
     encryption_keys: str = DEV_ENCRYPTION_KEY
     shop_today: dt.date | None = None
     max_message_chars: int = 1000
+    # Every channel refuses a request body, or a message's metadata, larger than this (HTTP 413).
+    max_body_bytes: int = 64 * 1024
+    max_metadata_bytes: int = 8 * 1024
+    # Web origins (the shop's own sites) whose pages may talk to the assistant from a browser,
+    # besides the pages it serves itself (socket.io, CORS); empty: its own pages only.
+    allowed_origins: tuple[str, ...] = ()
     shop_timezone: str = "Asia/Shanghai"
     redis_url: str = ""
     # Conversation state in Redis (used when redis_url is set): key prefix of every key, and how
@@ -245,9 +251,6 @@ class Settings:
     socketio_connect_rate_per_minute: int = 30
     # The WeChat channels (kefu/wechat): the Official Account (公众号) and WeCom customer service.
     wechat: WechatSettings = field(default_factory=WechatSettings)
-    # Web origins (the shop's own sites) allowed to call the assistant from a browser: CORS on the
-    # HTTP routes and the socket.io origin check. Empty: only pages the assistant serves itself.
-    allowed_origins: tuple[str, ...] = ()
     # Addresses the servers listen on (127.0.0.1: this machine only; 0.0.0.0 in a container), and the
     # secret every call from the Rasa server to the action server carries (kefu/action_server.py).
     rasa_interface: str = "127.0.0.1"
@@ -302,6 +305,9 @@ def load_settings() -> Settings:
         shop_today=_date("SHOP_TODAY"),
         shop_timezone=_timezone("SHOP_TIMEZONE", defaults.shop_timezone),
         max_message_chars=_int("MAX_MESSAGE_CHARS", defaults.max_message_chars),
+        max_body_bytes=int(_positive("MAX_BODY_BYTES", defaults.max_body_bytes)),
+        max_metadata_bytes=int(_positive("MAX_METADATA_BYTES", defaults.max_metadata_bytes)),
+        allowed_origins=_origins("ALLOWED_ORIGINS"),
         redis_url=_redis_url("REDIS_URL"),
         redis_key_prefix=_key_prefix("REDIS_KEY_PREFIX", defaults.redis_key_prefix),
         redis_tracker_expiry_days=_positive("REDIS_TRACKER_EXPIRY_DAYS", defaults.redis_tracker_expiry_days),
@@ -333,7 +339,6 @@ def load_settings() -> Settings:
             "SOCKETIO_CONNECT_RATE_PER_MINUTE", defaults.socketio_connect_rate_per_minute
         ),
         wechat=_wechat(env == "production"),
-        allowed_origins=_origins("ALLOWED_ORIGINS"),
         rasa_interface=_env("RASA_INTERFACE", defaults.rasa_interface),
         action_server_host=_env("ACTION_SERVER_HOST", defaults.action_server_host),
         action_server_secret=_env("ACTION_SERVER_SECRET", DEV_ACTION_SERVER_SECRET),

@@ -35,8 +35,6 @@ from rasa.shared.core.events import (
     ConversationResumed,
     Event,
     Restarted,
-    SlotSet,
-    UserUttered,
 )
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -51,6 +49,7 @@ from kefu.analytics.stats import MAX_DAYS, dashboard_figures
 from kefu.db.accounts import Account
 from kefu.db.handoffs import HandoffRepository
 from kefu.rasa_addons.message_guard import checked_max_chars, guard_message
+from kefu.security.conversation_access import ConversationOwner, OwnerRegistry, get_owner_registry
 from kefu.security.ratelimit import RateLimiter, client_ip, get_rate_limiter
 from kefu.security.verification import VerificationGuard, VerificationUnavailable, get_verification_guard
 from kefu.settings import get_settings
@@ -60,8 +59,6 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 SPEC_PATH = Path(__file__).resolve().parent.parent / "admin" / "openapi.yaml"
 SESSION_KEY = "admin_session"
-SESSION_START_METADATA_SLOT = "session_started_metadata"
-MAX_BODY_BYTES = 64 * 1024
 MAX_SEARCH_SCAN = 1000
 MAX_SEARCH_RESULTS = 100
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
@@ -140,8 +137,13 @@ def openapi_spec() -> dict[str, Any]:
 
 def _json_body(request: Request) -> dict[str, Any]:
     body = request.body or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise ApiError(f"请求体超过 {MAX_BODY_BYTES} 字节。 The body is too large.", 413, "too_large")
+    max_bytes = get_settings().max_body_bytes
+    if len(body) > max_bytes:
+        raise ApiError(
+            f"请求体超过 {max_bytes} 字节。 The body is larger than {max_bytes} bytes (MAX_BODY_BYTES).",
+            413,
+            "too_large",
+        )
     try:
         payload = json.loads(body or b"{}")
     except (ValueError, RecursionError) as exc:
@@ -174,20 +176,6 @@ def _ready_agent(request: Request) -> Any:
     if agent is None or not agent.is_ready():
         raise ApiError("助手尚未就绪。 The assistant has no model loaded yet.", 503, "unavailable")
     return agent
-
-
-def session_record(events: list[Event]) -> dict[str, Any] | None:
-    """The admin session record kept in the session start's metadata, None for other conversations."""
-    for event in events:
-        metadata = None
-        if isinstance(event, UserUttered):
-            metadata = event.metadata
-        elif isinstance(event, SlotSet) and event.key == SESSION_START_METADATA_SLOT:
-            metadata = event.value
-        record = metadata.get(SESSION_KEY) if isinstance(metadata, dict) else None
-        if isinstance(record, dict):
-            return record
-    return None
 
 
 class RasaConversations:
@@ -257,10 +245,12 @@ class AdminInput(InputChannel):
         bootstrap: bool = True,
         database_url: str | None = None,
         verification: VerificationGuard | None = None,
+        owners: OwnerRegistry | None = None,
     ) -> None:
         settings = get_settings()
         self._verification = verification
         self.settings = settings
+        self.owners = owners or get_owner_registry()  # who owns each conversation
         self.accounts = accounts or AccountService(token_ttl_minutes=settings.admin_token_ttl_minutes)
         self.faq = faq or FaqEditor(settings.knowledge_dir)
         self.handoffs = handoffs or HandoffRepository()
@@ -530,6 +520,9 @@ class Handlers:
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         }
         session_id = record["session_id"]
+        owner = ConversationOwner(self.channel.name(), staff=account.username, session=record)
+        if not await self.channel.owners.add(session_id, owner):
+            raise ApiError("会话编号冲突，请重试。 The new session id is taken; try again.", 409, "conflict")
         async with agent.lock_store.lock(session_id):
             tracker = await agent.processor.fetch_tracker_with_initial_session(
                 session_id, CollectingOutputChannel(), {SESSION_KEY: record}
@@ -540,12 +533,16 @@ class Handlers:
     async def _conversation(
         self, request: Request, account: Account, session_id: str
     ) -> tuple[Any, dict | None]:
-        """The tracker and admin session record; a 404 unless ``account`` may see the conversation."""
+        """The tracker and admin session record; a 404 unless ``account`` may see the conversation.
+
+        The record is the one the server kept when the session was created, never message metadata.
+        """
         agent = _ready_agent(request)
         tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
         events = list(tracker.events) if tracker else []
-        record = session_record(events)
-        own = record is not None and record.get("owner") == account.username
+        owner = await self.channel.owners.get(session_id)
+        record = owner.session if owner is not None and owner.channel == self.channel.name() else None
+        own = record is not None and owner is not None and owner.staff == account.username
         if not events or (account.role == Role.CUSTOMER.value and not own):
             raise ApiError("会话不存在。 No such session.", 404, "not_found")
         return tracker, record

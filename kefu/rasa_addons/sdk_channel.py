@@ -2,8 +2,9 @@
 
 - ``POST /webhooks/sdk/sessions`` ``{"user_id"?, "channel"?, "context"?}`` starts a conversation
   and answers 201 with the session, whose ``session_id`` is the Rasa sender id. The session
-  (user id, channel, context, calling application) is kept in the conversation itself, as
-  ``metadata.sdk_session`` of its session start, and is passed with every later message.
+  (user id, channel, context, calling application) is recorded by the server as the
+  conversation's owner (:mod:`kefu.security.conversation_access`), never read back from message
+  metadata, and is passed as ``metadata.sdk_session`` with every message.
 - ``GET /webhooks/sdk/sessions/<id>`` answers the session, 404 when it is unknown.
 - ``POST /webhooks/sdk/sessions/<id>/messages`` ``{"text", "intent_filter"?, "metadata"?,
   "message_id"?}`` answers ``{"messages": [...], "intent": {"name", "confidence"}, "entities": [...],
@@ -12,13 +13,16 @@
   ``message_id`` already in the conversation is answered from it, not processed again, so that a
   client may retry safely.
 
-The calling application authenticates with ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``,
-checked against ``SDK_API_KEYS`` (settings ``sdk_api_keys``); with none configured any key is
-accepted, which production mode refuses. Rate limits (:mod:`kefu.security.ratelimit`): every request
-counts against its API key (``SDK_RATE_PER_MINUTE``, or per client address without keys), and every
-message against its session as a chat sender (``CHAT_RATE_PER_MINUTE``); over a limit the answer is
-429 with ``Retry-After``. Errors are JSON ``{"error": "<中文> <English>", "code": ...}`` with 400, 401,
-404, 413, 429 or 503.
+Only the application that created a session may use it: the API key is the session's proof (the
+REST and socket.io channels can't reach it). The calling application authenticates with
+``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, checked against ``SDK_API_KEYS``
+(settings ``sdk_api_keys``); with none configured any key is accepted, which production mode
+refuses. Rate limits (:mod:`kefu.security.ratelimit`): every request counts against its API key
+(``SDK_RATE_PER_MINUTE``, or per client address without keys), and every message against its
+session as a chat sender (``CHAT_RATE_PER_MINUTE``); over a limit the answer is 429 with
+``Retry-After``. A body over ``MAX_BODY_BYTES`` or metadata over ``MAX_METADATA_BYTES`` is 413;
+metadata loses the reserved keys (``sdk_session``, ...). Errors are JSON
+``{"error": "<中文> <English>", "code": ...}`` with 400, 401, 404, 413, 429 or 503.
 
 credentials.yml::
 
@@ -38,13 +42,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
-from rasa.shared.core.events import BotUttered, Event, SlotSet, UserUttered
+from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from kefu.rasa_addons.intent_filter import METADATA_KEY as INTENT_FILTER_KEY
-from kefu.rasa_addons.message_guard import checked_max_chars, guard_message
+from kefu.rasa_addons.message_guard import MetadataRefused, checked_max_chars, client_metadata, guard_message
+from kefu.security.conversation_access import ConversationOwner, OwnerRegistry, get_owner_registry
 from kefu.security.ratelimit import RateLimiter, client_ip, get_rate_limiter
 from kefu.settings import SettingsError, get_settings
 
@@ -53,8 +58,8 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 SESSION_KEY = "sdk_session"
-SESSION_START_METADATA_SLOT = "session_started_metadata"
 MAX_BODY_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 8 * 1024
 MAX_CONTEXT_BYTES = 16 * 1024
 MAX_FIELD_CHARS = 255
 MAX_INTENT_FILTER = 50
@@ -99,10 +104,10 @@ class NewMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _json_object(body: bytes, example: str) -> dict[str, Any]:
-    if len(body) > MAX_BODY_BYTES:
+def _json_object(body: bytes, example: str, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    if len(body) > max_bytes:
         raise SdkRequestError(
-            f"请求体超过 {MAX_BODY_BYTES} 字节。 The request body is larger than {MAX_BODY_BYTES} bytes.",
+            f"请求体超过 {max_bytes} 字节。 The request body is larger than {max_bytes} bytes.",
             413,
             "too_large",
         )
@@ -138,18 +143,17 @@ def _object(payload: Mapping[str, Any], key: str, max_bytes: int) -> dict[str, A
         raise SdkRequestError(
             f'{key} 字段必须是 JSON 对象。 The field "{key}", when given, must be a JSON object.'
         )
-    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > max_bytes:
+    try:
+        return client_metadata(value, max_bytes, key)
+    except MetadataRefused as error:
         raise SdkRequestError(
-            f"{key} 字段超过 {max_bytes} 字节。 The field {key!r} is larger than {max_bytes} bytes.",
-            413,
-            "too_large",
-        )
-    return value
+            str(error), error.status, "too_large" if error.status == 413 else "bad_request"
+        ) from error
 
 
-def parse_session_body(body: bytes) -> NewSession:
+def parse_session_body(body: bytes, max_body_bytes: int = MAX_BODY_BYTES) -> NewSession:
     """The session a create request asks for; raises :class:`SdkRequestError` when it is malformed."""
-    payload = _json_object(body, '{"user_id": "user_123", "channel": "web"}')
+    payload = _json_object(body, '{"user_id": "user_123", "channel": "web"}', max_body_bytes)
     return NewSession(
         user_id=_optional_text(payload, "user_id"),
         channel=_optional_text(payload, "channel") or "api",
@@ -157,9 +161,12 @@ def parse_session_body(body: bytes) -> NewSession:
     )
 
 
-def parse_message_body(body: bytes) -> NewMessage:
-    """The message a send request carries; raises :class:`SdkRequestError` when it is malformed."""
-    payload = _json_object(body, '{"text": "你好"}')
+def parse_message_body(
+    body: bytes, max_body_bytes: int = MAX_BODY_BYTES, max_metadata_bytes: int = MAX_METADATA_BYTES
+) -> NewMessage:
+    """The message a send request carries, its metadata without the reserved keys; raises
+    :class:`SdkRequestError` when it is malformed or too large."""
+    payload = _json_object(body, '{"text": "你好"}', max_body_bytes)
     text = payload.get("text")
     if not isinstance(text, str):
         raise SdkRequestError('text 字段必须是字符串。 The field "text" is required and must be a string.')
@@ -186,7 +193,7 @@ def parse_message_body(body: bytes) -> NewMessage:
         text=text,
         message_id=message_id,
         intent_filter=intent_filter or None,
-        metadata=_object(payload, "metadata", MAX_BODY_BYTES),
+        metadata=_object(payload, "metadata", max_metadata_bytes),
     )
 
 
@@ -217,20 +224,6 @@ def application_of(key: str | None, keys: Mapping[str, str]) -> str:
         401,
         "unauthorized",
     )
-
-
-def session_record(events: Iterable[Event]) -> dict[str, Any] | None:
-    """The SDK session a conversation belongs to: the latest ``metadata.sdk_session`` in its events."""
-    for event in reversed(list(events)):
-        metadata: Any = None
-        if isinstance(event, UserUttered):
-            metadata = event.metadata
-        elif isinstance(event, SlotSet) and event.key == SESSION_START_METADATA_SLOT:
-            metadata = event.value
-        record = metadata.get(SESSION_KEY) if isinstance(metadata, dict) else None
-        if isinstance(record, dict) and isinstance(record.get("session_id"), str):
-            return record
-    return None
 
 
 def bot_messages(event: BotUttered) -> list[dict[str, Any]]:
@@ -313,8 +306,12 @@ class SdkInput(InputChannel):
         rate_per_minute: int | None = None,
         chat_rate_per_minute: int | None = None,
         limiter: RateLimiter | None = None,
+        owners: OwnerRegistry | None = None,
     ) -> None:
         settings = get_settings()
+        self.owners = owners or get_owner_registry()  # who owns each conversation
+        self.max_body_bytes = settings.max_body_bytes
+        self.max_metadata_bytes = settings.max_metadata_bytes
         self.rate_per_minute = settings.sdk_rate_per_minute if rate_per_minute is None else rate_per_minute
         self.chat_rate_per_minute = (
             settings.chat_rate_per_minute if chat_rate_per_minute is None else chat_rate_per_minute
@@ -350,7 +347,7 @@ class SdkInput(InputChannel):
             try:
                 app = application_of(api_key_of(request), self.api_keys)
                 await self._rate_limit(request, app)
-                new = parse_session_body(request.body)
+                new = parse_session_body(request.body, self.max_body_bytes)
                 agent = _ready_agent(request)
             except SdkRequestError as error:
                 return error.as_response()
@@ -364,6 +361,9 @@ class SdkInput(InputChannel):
             }
             session_id = record["session_id"]
             try:
+                owner = ConversationOwner(self.name(), app=app, session=record)
+                if not await self.owners.add(session_id, owner):
+                    raise RuntimeError(f"the new session id {session_id} is taken")
                 async with agent.lock_store.lock(session_id):
                     tracker = await agent.processor.fetch_tracker_with_initial_session(
                         session_id, CollectingOutputChannel(), {SESSION_KEY: record}
@@ -391,7 +391,7 @@ class SdkInput(InputChannel):
             try:
                 app = application_of(api_key_of(request), self.api_keys)
                 await self._rate_limit(request, app, session_id)
-                message = parse_message_body(request.body)
+                message = parse_message_body(request.body, self.max_body_bytes, self.max_metadata_bytes)
                 agent = _ready_agent(request)
                 record, events = await self._session(agent, session_id, app)
             except SdkRequestError as error:
@@ -448,17 +448,16 @@ class SdkInput(InputChannel):
             )
 
     async def _session(self, agent: Any, session_id: str, app: str) -> tuple[dict[str, Any], list[Event]]:
-        """The session record and events of ``session_id``; a 404 unless ``app`` may use it."""
-        tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
-        events = list(tracker.events) if tracker else []
-        record = session_record(events)
-        if record is None or (self.api_keys and record.get("app") != app):
+        """The session record and events of ``session_id``; a 404 unless ``app`` created it here."""
+        owner = await self.owners.get(session_id)
+        if owner is None or owner.channel != self.name() or owner.session is None or owner.app != app:
             raise SdkRequestError(
                 "会话不存在，请先创建会话。 No such session: create one with POST /webhooks/sdk/sessions.",
                 404,
                 "not_found",
             )
-        return record, events
+        tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
+        return owner.session, list(tracker.events) if tracker else []
 
 
 def _ready_agent(request: Request) -> Any:

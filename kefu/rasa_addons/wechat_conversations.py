@@ -18,7 +18,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from kefu.rasa_addons.message_guard import FAILURE_REPLY, checked_max_chars, guard_message
 from kefu.security.ratelimit import RATE_LIMITED_REPLY, RateLimiter, get_rate_limiter
-from kefu.security.tokens import issue_customer_token, verify_customer_token
+from kefu.security.tokens import customer_of, token_for
 from kefu.settings import Settings
 from kefu.wechat.replies import chosen, render
 from kefu.wechat.store import Contact, ContactRepository
@@ -76,7 +76,7 @@ class WechatConversations:
         return rendered.texts
 
     async def _bind(self, contact: Contact, token: str) -> str:
-        user_id = verify_customer_token(token, self.settings.customer_token_secret)
+        user_id = customer_of(token, self.settings)
         if user_id is None:
             logger.info("WeChat contact %s sent a binding code that is not valid.", contact.sender_id)
             return BIND_FAILED
@@ -88,7 +88,7 @@ class WechatConversations:
         """The message metadata: a bound contact's short-lived customer token."""
         if not contact.user_id:
             return {}
-        token = issue_customer_token(contact.user_id, self.settings.customer_token_secret, TURN_TOKEN_SECONDS)
+        token = token_for(contact.user_id, self.settings, TURN_TOKEN_SECONDS)
         return {"user_token": token}
 
     async def _ask(self, on_new_message: OnNewMessage, contact: Contact, text: str) -> list[dict]:

@@ -13,6 +13,7 @@ import jwt
 
 from kefu.settings import TOKEN_AUDIENCE as AUDIENCE
 from kefu.settings import TOKEN_ISSUER as ISSUER
+from kefu.settings import Settings
 
 ALGORITHM = "HS256"
 MAX_LIFETIME = dt.timedelta(days=30)
@@ -71,3 +72,24 @@ def issue_customer_token(
         "exp": issued + dt.timedelta(seconds=ttl_seconds),
     }
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def customer_of(token: object, settings: Settings) -> str | None:
+    """The user id of a valid token under the shop's settings (secret, issuer, audience), else None."""
+    return verify_customer_token(
+        token,
+        settings.customer_token_secret,
+        issuer=settings.customer_token_issuer,
+        audience=settings.customer_token_audience,
+    )
+
+
+def token_for(user_id: str, settings: Settings, ttl_seconds: int = 3600) -> str:
+    """A token for ``user_id`` that :func:`customer_of` accepts under the same settings."""
+    return issue_customer_token(
+        user_id,
+        settings.customer_token_secret,
+        ttl_seconds,
+        issuer=settings.customer_token_issuer,
+        audience=settings.customer_token_audience,
+    )

@@ -2,7 +2,9 @@
  * 龙堂商城 web chat: talks to the assistant's socket.io channel (session persistence on).
  *
  * - The session id lives in localStorage and is sent with `session_request` on every (re)connect,
- *   so a reload or a reconnection continues the same conversation.
+ *   so a reload or a reconnection continues the same conversation. So does the session's key, which
+ *   the server sends once (`session_key`) when the session opens: the session id alone proves
+ *   nothing, and without its key the server answers with a new session.
  * - The server does not replay history over socket.io: the page keeps its own transcript in
  *   localStorage and shows it again after a reload.
  * - Quick replies (the bot's `quick_replies`/`buttons`) show their title and send their payload.
@@ -23,6 +25,7 @@
   var HUMAN_REQUEST = "转人工";
   var STORAGE_PREFIX = "longtang-webchat:";
   var SESSION_KEY = STORAGE_PREFIX + "session";
+  var PROOF_KEY = STORAGE_PREFIX + "session-key";
   var TRANSCRIPT_KEY = STORAGE_PREFIX + "transcript";
   var MAX_ENTRIES = 200;
   var TYPING_TIMEOUT_MS = 30000;
@@ -330,7 +333,22 @@
 
   socket.on("connect", function () {
     setState("connecting", "正在恢复会话…");
-    socket.emit("session_request", sessionId ? { session_id: sessionId } : {});
+    var request = {};
+    if (sessionId) {
+      request.session_id = sessionId;
+      var proof = load(PROOF_KEY);
+      if (proof && proof.session_id === sessionId && typeof proof.session_key === "string") {
+        request.session_key = proof.session_key;
+      }
+    }
+    socket.emit("session_request", request);
+  });
+
+  // A new session's key, sent once, before its session_confirm.
+  socket.on("session_key", function (data) {
+    if (data && typeof data.session_id === "string" && typeof data.session_key === "string") {
+      save(PROOF_KEY, { session_id: data.session_id, session_key: data.session_key });
+    }
   });
 
   socket.on("session_confirm", function (data) {

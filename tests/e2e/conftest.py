@@ -8,13 +8,14 @@ import signal
 import subprocess
 import sys
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import requests
 
 from kefu.processes import free_port, wait_until_ready
+from kefu.security.conversation_access import KEY_HEADER
 from tests.wechat_standin import Running, Standin, assistant_env
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,15 +34,29 @@ class Assistant:
     knowledge_dir: Path
     env: dict[str, str]
     action_url: str = ""
+    # The conversation keys the assistant issued, by sender: what a REST client keeps.
+    keys: dict[str, str] = field(default_factory=dict)
+    # The server processes' logs (rasa.log, actions.log).
+    logs: Path | None = None
 
     def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> list[dict]:
-        """Sends one message over REST and returns the bot's messages."""
-        body = {"sender": sender or uuid.uuid4().hex, "message": text}
+        """Sends one message over REST (with the conversation's key once it has one) and returns
+        the bot's messages."""
+        sender = sender or uuid.uuid4().hex
+        body = {"sender": sender, "message": text}
         if metadata is not None:
             body["metadata"] = metadata
-        response = requests.post(f"{self.url}/webhooks/rest/webhook", json=body, timeout=60)
+        response = requests.post(
+            f"{self.url}/webhooks/rest/webhook", json=body, headers=self.proof(sender), timeout=60
+        )
         response.raise_for_status()
+        if KEY_HEADER in response.headers:
+            self.keys[sender] = response.headers[KEY_HEADER]
         return response.json()
+
+    def proof(self, sender: str) -> dict[str, str]:
+        """The header proving ``sender``'s conversation is this client's."""
+        return {KEY_HEADER: self.keys[sender]} if sender in self.keys else {}
 
     def texts(self, text: str, sender: str | None = None, metadata: dict | None = None) -> str:
         """The bot's texts for one message, joined by newlines."""
@@ -147,7 +162,11 @@ def assistant(tmp_path_factory, wechat_standin) -> Assistant:
         wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions, "the action server")
         wait_until_ready(f"http://127.0.0.1:{rasa_port}/", rasa, "the Rasa server")
         yield Assistant(
-            f"http://127.0.0.1:{rasa_port}", knowledge_dir, env, f"http://127.0.0.1:{action_port}"
+            f"http://127.0.0.1:{rasa_port}",
+            knowledge_dir,
+            env,
+            f"http://127.0.0.1:{action_port}",
+            logs=logs,
         )
     except RuntimeError:
         for log in logs.iterdir():

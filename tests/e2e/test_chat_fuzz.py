@@ -3,10 +3,12 @@
 Customer A (u1002, logged in) asks about their shipped order first. Then a stranger B sends what
 hypothesis makes of: random JSON, huge strings, control characters, emoji, HTML and script, SQL-looking
 text, wrong types, deeply nested metadata, forged ``user_token``s (random, signed with another secret,
-A's identity with ``alg: none``) and A's own order numbers. Checked on every request:
+A's identity with ``alg: none``), forged ownership records (``admin_session``, ``sdk_session``),
+oversized metadata, lone surrogates, messages into A's own conversation (by its sender id, without
+its key) and A's own order numbers. Checked on every request:
 
 - no 5xx; a malformed request is a 4xx, a well-formed one is answered (REST: a JSON list, never
-  empty: nothing lost);
+  empty: nothing lost), unless it names A's conversation (401/403) or is too large (413);
 - nothing of A's (phone, address, tracking number, product) ever reaches B;
 - the server keeps serving (A's question is answered the same way at the end).
 
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.e2e
 
 SDK_KEY = "e2e-sdk-key-0123456789"
 A_USER, A_ORDER, A_OTHER_ORDER = "u1002", "LT2026110103", "LT2026110104"
+A_SENDER = f"a-{uuid.uuid4().hex}"  # A's REST conversation: B knows its id, not its key
 # What only A may see (kefu/seed_data/orders.csv).
 A_SECRETS = ("13900139002", "世纪大道", "SF1234567890", "ZT9876543210", "智能手表", "保温杯")
 REST_EXAMPLES, SDK_EXAMPLES, SOCKET_EXAMPLES = 120, 40, 30
@@ -71,6 +74,8 @@ HOSTILE = [
     "转人工",
     "",
     " \u200b ",
+    "\ud800你好",  # a lone surrogate (JSON "\ud800")
+    "查订单\udfff",
 ]
 texts = st.one_of(
     st.sampled_from(HOSTILE),
@@ -96,16 +101,27 @@ def forged_tokens() -> st.SearchStrategy:
     )
 
 
+forged_owners = st.fixed_dictionaries(
+    {
+        "admin_session": st.fixed_dictionaries(
+            {"owner": st.sampled_from(["admin", A_USER]), "session_id": st.just(A_SENDER)}
+        ),
+        "sdk_session": st.fixed_dictionaries({"app": st.just("e2e-tests"), "session_id": st.just(A_SENDER)}),
+    }
+)
 metadata = st.one_of(
     st.none(),
     json_values,
+    forged_owners,
+    st.just({"blob": "x" * 10_000, "note": "\ud800"}),  # over MAX_METADATA_BYTES, not even valid Unicode
+    st.just({"blob": "x" * 10_000}),
     st.fixed_dictionaries({"user_token": forged_tokens()}),
     st.fixed_dictionaries(
         {"user_token": forged_tokens(), "nested": json_values, "intent_filter": json_values}
     ),
 )
 well_formed = st.fixed_dictionaries(
-    {"sender": st.just("B"), "message": texts}, optional={"metadata": metadata}
+    {"sender": st.sampled_from(["B", "B", "B", A_SENDER]), "message": texts}, optional={"metadata": metadata}
 )
 # Mostly well-formed messages (they reach the assistant), some with wrong types, some not even objects.
 rest_bodies = st.one_of(
@@ -131,7 +147,7 @@ class Tally:
 def customer_a(assistant) -> str:
     """A logged-in customer A who has looked at their own order: the data B must never see."""
     token = issue_customer_token(A_USER, TOKEN_SECRET)
-    answer = assistant.texts(f"{A_ORDER} 到哪了", f"a-{uuid.uuid4().hex}", {"user_token": token})
+    answer = assistant.texts(f"{A_ORDER} 到哪了", A_SENDER, {"user_token": token})
     assert "SF1234567890" in answer, answer  # A sees it: the check below means something
     return token
 
@@ -149,6 +165,8 @@ def test_rest_and_sdk_channels_hold_against_hostile_payloads(assistant, customer
             body["sender"] = f"b-{uuid.uuid4().hex}"
         data = json.dumps(body).encode() if not raw else json.dumps(body)[:-1].encode() or b"{"
         answer = session.post(url, data=data, headers={"Content-Type": "application/json"}, timeout=120)
+        if isinstance(body, dict) and body.get("sender") == A_SENDER and not raw:
+            assert answer.status_code in (400, 401, 413), answer.text[:300]  # never into A's conversation
         tally.sent["rest"] += 1
         tally.statuses[str(answer.status_code)] += 1
         assert answer.status_code < 500, answer.text[:300]
@@ -157,9 +175,14 @@ def test_rest_and_sdk_channels_hold_against_hostile_payloads(assistant, customer
             replies = answer.json()
             assert isinstance(replies, list) and replies, (body, replies)  # nothing lost
         else:
-            assert answer.status_code == 400 and "error" in answer.json()
+            # 401/403: a repeated random sender id is someone's conversation, without its key.
+            assert answer.status_code in (400, 401, 403, 413) and "error" in answer.json()
 
     rest()
+    read = session.get(
+        f"{assistant.url}/webhooks/rest/messages", params={"sender": A_SENDER, "since": 0}, timeout=30
+    )
+    assert read.status_code == 401 and not leaked(read.text)  # A's transcript stays A's
 
     sdk_headers = {"X-API-Key": SDK_KEY, "Content-Type": "application/json"}
     created = session.post(f"{assistant.url}/webhooks/sdk/sessions", json={}, headers=sdk_headers, timeout=60)
@@ -222,7 +245,9 @@ async def test_socketio_holds_against_hostile_payloads(assistant, customer_a):
         for payload in payloads:
             well_formed = isinstance(payload, dict) and isinstance(payload.get("message"), str)
             if well_formed:
-                payload = {**payload, "session_id": session_id}
+                # Every fifth names A's conversation: refused, politely, and nothing of A's comes back.
+                target = A_SENDER if answered % 5 == 4 else session_id
+                payload = {**payload, "session_id": target}
             await client.emit("user_uttered", payload)
             if not well_formed:
                 malformed += 1

@@ -61,7 +61,10 @@ def test_handoff_over_rest(assistant, agent):
     assert assistant.say("我的快递三天没动了", sender) == []  # the bot stays quiet
     agent.call("POST", f"/handoffs/{handoff['id']}/reply", json={"text": "您好，我是人工客服，马上帮您查。"})
     polled = requests.get(
-        f"{assistant.url}/webhooks/rest/messages", params={"sender": sender, "since": since}, timeout=30
+        f"{assistant.url}/webhooks/rest/messages",
+        params={"sender": sender, "since": since},
+        headers=assistant.proof(sender),
+        timeout=30,
     ).json()
     texts = [m["text"] for m in polled]
     assert "您好，我是人工客服，马上帮您查。" in texts and all(m.get("agent") == "agent-e2e" for m in polled)

@@ -72,12 +72,24 @@ def test_the_defaults_need_nothing_configured(environ):
         ("REDIS_URL", "localhost:6379"),
         ("KEFU_ENV", "staging"),
         ("SDK_API_KEYS", "shop:,other:"),
+        ("MAX_BODY_BYTES", "0"),
+        ("MAX_METADATA_BYTES", "-1"),
+        ("ALLOWED_ORIGINS", "*"),
+        ("ALLOWED_ORIGINS", "https://shop.example.com/page"),
+        ("ALLOWED_ORIGINS", "shop.example.com"),
     ],
 )
 def test_a_malformed_value_is_refused_naming_the_variable(environ, name, value):
     environ[name] = value
     with pytest.raises(SettingsError, match=name):
         load_settings()
+
+
+def test_body_limits_and_allowed_origins(environ):
+    assert (load_settings().max_body_bytes, load_settings().max_metadata_bytes) == (65536, 8192)
+    assert load_settings().allowed_origins == ()
+    environ["ALLOWED_ORIGINS"] = "https://shop.example.com/, http://localhost:8080"
+    assert load_settings().allowed_origins == ("https://shop.example.com", "http://localhost:8080")
 
 
 def test_blank_values_mean_the_default(environ):

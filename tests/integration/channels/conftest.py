@@ -19,6 +19,8 @@ import socketio
 from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Sanic
 
+from kefu.security import conversation_access
+
 # How long to wait for a reply that should come, and for one that should not.
 REPLY_TIMEOUT = 3.0
 SILENCE = 0.7
@@ -46,6 +48,12 @@ class ChatClient:
         self.confirmations: asyncio.Queue[Any] = asyncio.Queue()
         self.sio.on("bot_uttered", self.replies.put_nowait, namespace=self.namespace)
         self.sio.on("session_confirm", self.confirmations.put_nowait, namespace=self.namespace)
+        # The keys of the sessions this client opened, as the web page keeps them.
+        self.keys: dict[str, str] = {}
+        self.sio.on("session_key", self._keep_key, namespace=self.namespace)
+
+    def _keep_key(self, data: dict[str, str]) -> None:
+        self.keys[data["session_id"]] = data["session_key"]
 
     async def connect(
         self, auth: dict[str, Any] | None = None, transports: tuple[str, ...] = ("polling",)
@@ -65,12 +73,19 @@ class ChatClient:
             await self.sio.disconnect()
 
     async def request_session(self, session_id: Any = None) -> str:
-        """Sends ``session_request`` and returns the confirmed session id."""
-        await self.emit("session_request", {"session_id": session_id})
+        """Sends ``session_request`` (with the session's key when this client holds it) and returns
+        the confirmed session id."""
+        await self.emit("session_request", {"session_id": session_id, **self._proof(session_id)})
         return await asyncio.wait_for(self.confirmations.get(), REPLY_TIMEOUT)
 
     async def say(self, text: Any, session_id: str | None, **fields: Any) -> None:
-        await self.emit("user_uttered", {"message": text, "session_id": session_id, **fields})
+        await self.emit(
+            "user_uttered", {"message": text, "session_id": session_id, **self._proof(session_id), **fields}
+        )
+
+    def _proof(self, session_id: Any) -> dict[str, str]:
+        key = self.keys.get(session_id) if isinstance(session_id, str) else None
+        return {"session_key": key} if key else {}
 
     async def emit(self, event: str, *data: Any) -> None:
         """Emits ``event`` with the given arguments as they are, however malformed."""
@@ -145,6 +160,12 @@ class LiveServers:
             await server.wait_closed()
             for connection in list(server.connections):
                 connection.abort()
+
+
+@pytest.fixture(autouse=True)
+def fresh_owners(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test's servers start with no conversations, as after a restart: no owners either."""
+    monkeypatch.setattr(conversation_access, "_registry", None)
 
 
 @pytest_asyncio.fixture

@@ -12,8 +12,14 @@ import pytest
 import pytest_asyncio
 from rasa.core.channels.rest import RestInput as StockRestInput
 
-from kefu.rasa_addons.message_guard import EMPTY_MESSAGE_REPLY, TOO_LONG_MESSAGE_REPLY
+from kefu.rasa_addons.message_guard import (
+    EMPTY_MESSAGE_REPLY,
+    TOO_LONG_MESSAGE_REPLY,
+    UNREADABLE_MESSAGE_REPLY,
+)
 from kefu.rasa_addons.rest_channel import RestInput
+from kefu.security.conversation_access import KEY_HEADER
+from kefu.security.tokens import issue_customer_token
 
 pytestmark = pytest.mark.integration
 
@@ -35,7 +41,7 @@ BAD_BODIES = {
     "list-message": b'{"sender": "a", "message": ["hi"]}',
     "string-metadata": b'{"sender": "a", "message": "hi", "metadata": "user_token=1"}',
     "number-input-channel": b'{"sender": "a", "message": "hi", "input_channel": 1}',
-    "deeply-nested": b'{"sender": "a", "message": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "deeply-nested": b'{"sender": "a", "message": ' + b"[" * 30_000 + b"]" * 30_000 + b"}",
 }
 
 
@@ -45,9 +51,11 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int, str, Any]:
+async def post(
+    http: aiohttp.ClientSession, url: str, body: bytes, key: str | None = None
+) -> tuple[int, str, Any]:
     """Status, content type and body (JSON when it is JSON) of one webhook request."""
-    headers = {"Content-Type": "application/json"}
+    headers = {"Content-Type": "application/json", **({KEY_HEADER: key} if key else {})}
     async with http.post(url, data=body, headers=headers) as response:
         text = await response.text()
         try:
@@ -55,6 +63,14 @@ async def post(http: aiohttp.ClientSession, url: str, body: bytes) -> tuple[int,
         except ValueError:
             payload = text
         return response.status, response.content_type, payload
+
+
+async def opened(http: aiohttp.ClientSession, url: str, sender: str) -> str:
+    """Opens the conversation ``sender`` with a blank message (no assistant involved); its key."""
+    body = json.dumps({"sender": sender, "message": " "}).encode()
+    async with http.post(url, data=body) as response:
+        assert response.status == 200
+        return response.headers[KEY_HEADER]
 
 
 def sanic_error(status: int, description: str, message: str) -> tuple[int, dict[str, Any]]:
@@ -111,13 +127,14 @@ async def test_long_message_gets_the_polite_reply(live: Any, http: aiohttp.Clien
     url = await live.start(RestInput(max_message_chars=50))
     too_long = json.dumps({"sender": "u1", "message": "退" * 51}).encode()
     just_right = json.dumps({"sender": "u1", "message": "退" * 50}).encode()
+    key = await opened(http, url + WEBHOOK, "u1")
 
-    assert await post(http, url + WEBHOOK, too_long) == (
+    assert await post(http, url + WEBHOOK, too_long, key) == (
         200,
         "application/json",
         [{"recipient_id": "u1", "text": TOO_LONG_MESSAGE_REPLY.format(max_chars=50)}],
     )
-    assert (await post(http, url + WEBHOOK, just_right))[2] == [
+    assert (await post(http, url + WEBHOOK, just_right, key))[2] == [
         {"recipient_id": "u1", "text": "收到：" + "退" * 50}
     ]
     assert [m.text for m in live.assistant.messages] == ["退" * 50]
@@ -143,12 +160,15 @@ async def test_message_reaches_the_assistant_with_its_metadata(
 async def test_streamed_replies(live: Any, http: aiohttp.ClientSession) -> None:
     url = await live.start(RestInput(max_message_chars=1000))
 
-    lines = []
+    lines, keys = [], []
     for text in ("你好", " "):
         body = json.dumps({"sender": "u1", "message": text}).encode()
-        async with http.post(url + WEBHOOK + "?stream=true", data=body) as response:
+        headers = {KEY_HEADER: keys[0]} if keys else {}
+        async with http.post(url + WEBHOOK + "?stream=true", data=body, headers=headers) as response:
             assert response.status == 200
+            keys.extend([response.headers[KEY_HEADER]] if KEY_HEADER in response.headers else [])
             lines.append([json.loads(line) for line in (await response.text()).splitlines()])
+    assert len(keys) == 1  # issued once, with the first streamed reply
 
     assert lines == [
         [{"recipient_id": "u1", "text": "收到：你好"}],
@@ -166,3 +186,73 @@ async def test_server_keeps_serving_after_abuse(live: Any, http: aiohttp.ClientS
         assert (health.status, await health.json()) == (200, {"status": "ok"})
 
     assert payload == [{"recipient_id": "u1", "text": "收到：你好"}]
+
+
+# ---- who may use a conversation --------------------------------------------------------------------
+async def get_messages(http: aiohttp.ClientSession, url: str, sender: str, headers=None) -> tuple[int, Any]:
+    async with http.get(
+        url + "/webhooks/rest/messages", params={"sender": sender, "since": "0"}, headers=headers or {}
+    ) as response:
+        return response.status, await response.json()
+
+
+async def test_a_conversation_is_read_and_continued_only_with_its_key(
+    live: Any, http: aiohttp.ClientSession
+) -> None:
+    url = await live.start(RestInput(max_message_chars=1000))
+    first = json.dumps({"sender": "readme-user", "message": "你好"}).encode()
+    async with http.post(url + WEBHOOK, data=first) as response:
+        assert response.status == 200
+        key = response.headers[KEY_HEADER]
+        assert response.headers["Access-Control-Expose-Headers"] == KEY_HEADER
+    later = json.dumps({"sender": "readme-user", "message": "我的订单"}).encode()
+
+    stranger = await post(http, url + WEBHOOK, later)
+    guesser = await post(http, url + WEBHOOK, later, "not-the-key")
+    owner = await post(http, url + WEBHOOK, later, key)
+
+    assert (stranger[0], guesser[0]) == (401, 403)
+    assert (
+        re.search(r"[\u4e00-\u9fff]", stranger[2]["error"]) and "X-Conversation-Key" in stranger[2]["error"]
+    )
+    assert owner[:2] == (200, "application/json")
+    assert [m.text for m in live.assistant.messages] == ["你好", "我的订单"]  # nothing of the stranger's
+    assert (await get_messages(http, url, "readme-user"))[0] == 401
+    assert (await get_messages(http, url, "readme-user", {KEY_HEADER: "guess"}))[0] == 403
+    assert (await get_messages(http, url, "unknown-user"))[0] == 401  # unknown ids look the same
+
+
+async def test_a_customer_continues_with_their_token(live: Any, http: aiohttp.ClientSession) -> None:
+    channel = RestInput(max_message_chars=1000)
+    channel.token_secret = "rest-live-customer-token-secret-0123456789"
+    url = await live.start(channel)
+    alice = issue_customer_token("u1", channel.token_secret)
+    bob = issue_customer_token("u2", channel.token_secret)
+
+    def message(token: str) -> bytes:
+        return json.dumps({"sender": "c1", "message": "订单", "metadata": {"user_token": token}}).encode()
+
+    assert (await post(http, url + WEBHOOK, message(alice)))[0] == 200
+    assert (await post(http, url + WEBHOOK, message(alice)))[0] == 200  # no key needed: the token
+    assert (await post(http, url + WEBHOOK, message(bob)))[0] == 403
+    assert (await get_messages(http, url, "c1", {"Authorization": f"Bearer {alice}"}))[0] == 200
+    assert (await get_messages(http, url, "c1", {"Authorization": f"Bearer {bob}"}))[0] == 403
+
+
+async def test_oversized_metadata_is_a_413(live: Any, http: aiohttp.ClientSession) -> None:
+    url = await live.start(RestInput(max_message_chars=1000))
+    body = json.dumps({"sender": "u1", "message": "hi", "metadata": {"blob": "x" * 20_000}}).encode()
+
+    status, _, payload = await post(http, url + WEBHOOK, body)
+
+    assert status == 413 and "metadata" in payload["error"]
+    assert live.assistant.messages == []
+
+
+async def test_a_lone_surrogate_is_answered_politely(live: Any, http: aiohttp.ClientSession) -> None:
+    url = await live.start(RestInput(max_message_chars=1000))
+
+    status, _, payload = await post(http, url + WEBHOOK, b'{"sender": "u1", "message": "\\ud800"}')
+
+    assert (status, payload) == (200, [{"recipient_id": "u1", "text": UNREADABLE_MESSAGE_REPLY}])
+    assert live.assistant.messages == []

@@ -13,6 +13,8 @@ from rasa.core.channels.socketio import SocketIOInput as StockSocketIOInput
 
 from kefu.rasa_addons.message_guard import EMPTY_MESSAGE_REPLY, TOO_LONG_MESSAGE_REPLY
 from kefu.rasa_addons.socketio_channel import SocketIOInput
+from kefu.rasa_addons.socketio_events import SESSION_REFUSED_REPLY
+from tests.integration.channels.conftest import ChatClient
 
 pytestmark = pytest.mark.integration
 
@@ -87,6 +89,7 @@ async def test_a_new_page_with_the_stored_session_id_continues_the_conversation(
     assert await old_page.reply() == {"text": "收到：你好"}
 
     new_page = await live.connect(url)
+    new_page.keys = dict(old_page.keys)  # the page's storage keeps the session id and its key
     assert await new_page.request_session("session-a") == "session-a"
     await new_page.say("还在吗", "session-a")
 
@@ -191,7 +194,7 @@ async def test_hostile_payloads_never_break_the_server(live: Any, caplog: pytest
     answered = {
         "<script>alert('hi')</script><b>粗体</b>": "收到：<script>alert('hi')</script><b>粗体</b>",
         "😀🎉👍": "收到：😀🎉👍",
-        "x" * 200_000: TOO_LONG_MESSAGE_REPLY.format(max_chars=1000),
+        "x" * 20_000: TOO_LONG_MESSAGE_REPLY.format(max_chars=1000),
     }
     for text, expected in answered.items():
         await client.say(text, "session-a", metadata="{not json")
@@ -245,3 +248,51 @@ async def test_health_route(live: Any) -> None:
 
     async with aiohttp.ClientSession() as http, http.get(f"{url}/webhooks/socketio/") as response:
         assert (response.status, await response.json()) == (200, {"status": "ok"})
+
+
+# ---- who may join a session, from where ----------------------------------------------------------
+async def test_a_second_client_cannot_join_the_victims_session(live: Any) -> None:
+    url = await live.start(persistent_channel())
+    victim = await first_exchange(live, url)
+    assert await victim.reply() == {"text": "收到：你好"}
+
+    attacker = await live.connect(url)
+    joined = await attacker.request_session("session-a")
+    await attacker.say("我的订单到哪了", "session-a")
+    await victim.say("我的手机号", "session-a")
+
+    assert joined != "session-a"
+    assert await victim.reply() == {"text": "收到：我的手机号"}
+    assert await attacker.reply() == {"text": SESSION_REFUSED_REPLY}
+    assert await attacker.silent_for()  # the victim's reply never reached the attacker
+    assert [m.text for m in live.assistant.messages] == ["你好", "我的手机号"]
+
+
+@pytest.mark.parametrize(
+    ("origin", "allowed"),
+    [("https://evil.example.net", False), ("https://shop.example.com", True), (None, True)],
+)
+async def test_browsers_connect_only_from_allowed_origins(live: Any, origin: Any, allowed: bool) -> None:
+    channel = persistent_channel()
+    channel.allowed_origins = ("https://shop.example.com",)
+    url = await live.start(channel)
+    client = ChatClient(url)
+    live._clients.append(client)
+    headers = {"Origin": origin} if origin else {}
+
+    if allowed:
+        await client.sio.connect(url, headers=headers, transports=["polling"], socketio_path="/socket.io")
+        assert client.sio.connected
+    else:
+        with pytest.raises(socketio.exceptions.ConnectionError):
+            await client.sio.connect(url, headers=headers, transports=["polling"], socketio_path="/socket.io")
+
+
+async def test_the_served_pages_own_origin_may_connect(live: Any) -> None:
+    url = await live.start(persistent_channel())
+    client = ChatClient(url)
+    live._clients.append(client)
+
+    await client.sio.connect(url, headers={"Origin": url}, transports=["polling"], socketio_path="/socket.io")
+
+    assert client.sio.connected

@@ -22,6 +22,7 @@ import requests
 from sqlalchemy.engine import make_url
 
 from kefu.processes import free_port, wait_until_ready
+from kefu.security.conversation_access import KEY_HEADER
 from kefu.security.tokens import issue_customer_token
 from tests.e2e.conftest import MODEL, ROOT, SHOP_TODAY, TOKEN_SECRET, _stop
 from tests.integration.runtime.conftest import PrivateRedis, TcpProxy
@@ -45,6 +46,9 @@ class Runtime:
     action_port: int
     actions: subprocess.Popen | None = None
     processes: list[subprocess.Popen] = field(default_factory=list)
+    # The conversation keys the servers issued, by sender: a client keeps them, whichever instance
+    # it reaches next (the owners are in the shared Redis).
+    keys: dict[str, str] = field(default_factory=dict)
 
     def start_actions(self) -> None:
         self.actions = _spawn(
@@ -70,8 +74,13 @@ class Runtime:
         body: dict = {"sender": sender, "message": text}
         if metadata:
             body["metadata"] = metadata
-        response = requests.post(f"{self.urls[instance]}/webhooks/rest/webhook", json=body, timeout=120)
+        headers = {KEY_HEADER: self.keys[sender]} if sender in self.keys else {}
+        response = requests.post(
+            f"{self.urls[instance]}/webhooks/rest/webhook", json=body, headers=headers, timeout=120
+        )
         response.raise_for_status()
+        if KEY_HEADER in response.headers:
+            self.keys[sender] = response.headers[KEY_HEADER]
         return response.json()
 
     def texts(self, instance: int, sender: str, text: str, metadata: dict | None = None) -> str:
@@ -215,12 +224,29 @@ def test_two_instances_serving_alternately_keep_every_turn_in_order(runtime):
     assert runtime.events(sender, instance=0) == events  # both instances see the same conversation
 
 
+def test_a_conversation_key_from_one_instance_opens_it_on_the_other_and_nothing_else_does(runtime):
+    sender = f"owned-{uuid.uuid4().hex}"
+    runtime.texts(0, sender, "你好")
+    body = {"sender": sender, "message": "运费怎么算"}
+
+    stranger = requests.post(f"{runtime.urls[1]}/webhooks/rest/webhook", json=body, timeout=120)
+    read = requests.get(
+        f"{runtime.urls[1]}/webhooks/rest/messages", params={"sender": sender, "since": 0}, timeout=30
+    )
+
+    assert (stranger.status_code, read.status_code) == (401, 401)
+    assert "99" in runtime.texts(1, sender, "运费怎么算")  # the owner's key works on every instance
+
+
 def test_two_instances_serving_concurrently_process_one_turn_at_a_time(runtime):
     sender = f"concurrent-{uuid.uuid4().hex}"
     sent: dict[int, list[str]] = {0: [], 1: []}
     answered: list[str] = []
     errors: list[BaseException] = []
     questions = ["运费怎么算", "可以开发票吗", "怎么修改收货地址", "会员有什么权益", "优惠券怎么用"]
+    # One client opens the conversation (a blank message: answered without the assistant) and gets
+    # its key; both threads are that client, as two tabs sharing it.
+    runtime.say(0, sender, " ")
 
     def customer(instance: int) -> None:
         try:

@@ -13,7 +13,7 @@ from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.lock_store import InMemoryLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import BotUttered, UserUttered
+from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic.compat import Header
 
 from kefu.admin.accounts import AccountService
@@ -27,6 +27,7 @@ from kefu.db.handoffs import HandoffRepository
 from kefu.db.migrate import upgrade
 from kefu.db.verification import SqlAttemptStore
 from kefu.rasa_addons.admin_channel import ENDPOINTS, AdminInput, openapi_spec
+from kefu.security.conversation_access import InMemoryOwnerRegistry
 from kefu.security.ratelimit import InMemoryRateLimiter
 from kefu.security.verification import VerificationGuard
 from tests.unit.rasa_addons.fakes import FakeProcessor
@@ -97,6 +98,7 @@ class Api:
             bootstrap=False,
             database_url=db_url,
             verification=VerificationGuard(SqlAttemptStore(db_url)),
+            owners=InMemoryOwnerRegistry(),
         )
         self.blueprint = self.channel.blueprint(self.assistant.handle)
         self.routes = {(r.uri, m): r.handler for r in self.blueprint._future_routes for m in r.methods}
@@ -396,6 +398,29 @@ async def test_a_customer_uses_only_their_own_sessions(api):
     ] == 204
     tracker = await api.assistant.tracker_store.retrieve(sid)
     assert tracker.latest_message.text is None or tracker.events[-1].type_name == "restart"
+
+
+async def test_an_admin_session_forged_in_message_metadata_gives_no_access(api):
+    """A customer who wrote ``admin_session`` into a conversation's metadata does not own it."""
+    api.token("customer")
+    forged = {"session_id": "victim-conversation", "owner": "customer-user", "created_at": "2026-11-21"}
+    tracker = await api.assistant.tracker_store.get_or_create_tracker("victim-conversation")
+    tracker.update(SlotSet("session_started_metadata", {"admin_session": forged}))
+    tracker.update(UserUttered("我的订单", {"name": "query_order"}, metadata={"admin_session": forged}))
+    await api.assistant.tracker_store.save(tracker)
+
+    customer = api.tokens["customer"]
+    sid = "victim-conversation"
+    assert (await api.call("GET", "/sessions/{session_id}", token=customer, session_id=sid))[0] == 404
+    sent = await api.call("POST", "/sessions/{session_id}/messages", {"text": "hi"}, customer, session_id=sid)
+    assert sent[0] == 404
+    status, got, _ = await api.call("GET", "/sessions/{session_id}", token=api.token("agent"), session_id=sid)
+    assert status == 200 and got["owner"] is None  # staff see it, with no owner made up from metadata
+
+
+async def test_an_oversized_body_is_413(api):
+    status, error, _ = await api.call("POST", "/auth/login", b"{" + b" " * 70_000 + b"}")
+    assert (status, error["code"]) == (413, "too_large")
 
 
 # ---- analytics -----------------------------------------------------------------------------------

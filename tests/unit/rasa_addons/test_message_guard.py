@@ -2,8 +2,12 @@ import pytest
 
 from kefu.rasa_addons.message_guard import (
     EMPTY_MESSAGE_REPLY,
+    RESERVED_METADATA_KEYS,
     TOO_LONG_MESSAGE_REPLY,
+    UNREADABLE_MESSAGE_REPLY,
+    MetadataRefused,
     checked_max_chars,
+    client_metadata,
     guard_message,
 )
 
@@ -42,3 +46,32 @@ def test_a_usable_limit_is_returned():
 def test_an_unusable_limit_is_refused_naming_the_setting(limit):
     with pytest.raises(ValueError, match="MAX_MESSAGE_CHARS"):
         checked_max_chars(limit)
+
+
+# ---- metadata ------------------------------------------------------------------------------------
+def test_client_metadata_loses_every_reserved_key():
+    forged = {key: {"owner": "x"} for key in RESERVED_METADATA_KEYS}
+
+    assert client_metadata({**forged, "user_token": "t", "page": "/cart"}, 8192) == {
+        "user_token": "t",
+        "page": "/cart",
+    }
+    assert {"admin_session", "sdk_session", "client_ip"} <= RESERVED_METADATA_KEYS
+
+
+def test_client_metadata_is_bounded():
+    assert client_metadata({"a": "x" * 100}, 200) == {"a": "x" * 100}
+    with pytest.raises(MetadataRefused) as refused:
+        client_metadata({"a": "x" * 300}, 200)
+    assert refused.value.status == 413 and "200" in str(refused.value)
+
+
+def test_client_metadata_with_a_lone_surrogate_is_a_400():
+    with pytest.raises(MetadataRefused) as refused:
+        client_metadata({"a": "\ud800"}, 8192)
+    assert refused.value.status == 400
+
+
+def test_a_lone_surrogate_gets_the_polite_reply():
+    assert guard_message("你好\udc00", 100) == UNREADABLE_MESSAGE_REPLY
+    assert guard_message("你好😀", 100) is None

@@ -23,7 +23,7 @@ def body(**fields) -> bytes:
         (b"{not json", "JSON"),
         (b"", "JSON"),
         (b"\xff\xfe{", "JSON"),
-        (b"[" * 100_000, "JSON"),
+        (b"[" * 60_000, "JSON"),
         (b"[]", "JSON"),
         (b'"hi"', "JSON"),
         (b"null", "JSON"),
@@ -50,6 +50,37 @@ def test_malformed_bodies_are_refused_in_chinese_and_english(raw, field):
     assert field in explanation
     assert re.search(r"[\u4e00-\u9fff]", explanation)
     assert re.search(r"The (request body|field)", explanation)
+
+
+def test_oversized_bodies_and_metadata_are_413():
+    with pytest.raises(BadRestRequest) as too_big:
+        parse_rest_body(b" " * 70_000, "rest", max_body_bytes=65_536)
+    assert too_big.value.status == 413 and "65536" in str(too_big.value)
+
+    huge = body(sender="u1", message="hi", metadata={"blob": "x" * 20_000})
+    with pytest.raises(BadRestRequest) as too_much:
+        parse_rest_body(huge, "rest", max_metadata_bytes=8192)
+    assert too_much.value.status == 413 and "metadata" in str(too_much.value)
+
+
+def test_reserved_metadata_keys_never_reach_the_assistant():
+    forged = {"user_token": "t", "admin_session": {"owner": "victim"}, "sdk_session": {"app": "x"}}
+    parsed = parse_rest_body(body(sender="u1", message="hi", metadata=forged), "rest")
+
+    assert parsed.metadata == {"user_token": "t"}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"sender": "\\ud800", "message": "hi"}',
+        b'{"sender": "u1", "message": "hi", "metadata": {"a": "\\udfff"}}',
+    ],
+)
+def test_lone_surrogates_in_sender_or_metadata_are_a_400(raw):
+    with pytest.raises(BadRestRequest) as refused:
+        parse_rest_body(raw, "rest")
+    assert refused.value.status == 400
 
 
 def test_a_well_formed_body():
@@ -133,6 +164,8 @@ async def test_the_server_writes_the_customers_address_into_the_metadata():
         args={},
         remote_addr="",
         ip="203.0.113.9",
+        headers={},
+        app=SimpleNamespace(ctx=SimpleNamespace(agent=None)),  # a new conversation
     )
     await receive(request)
     [message] = received

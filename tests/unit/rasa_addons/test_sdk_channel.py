@@ -20,6 +20,7 @@ from kefu.rasa_addons.sdk_channel import (
     parse_message_body,
     parse_session_body,
 )
+from kefu.security.conversation_access import InMemoryOwnerRegistry
 from kefu.settings import SettingsError
 from tests.unit.rasa_addons.fakes import FakeProcessor
 
@@ -60,7 +61,8 @@ class Api:
 
     def __init__(self, api_keys=None) -> None:
         self.assistant = FakeAssistant()
-        self.channel = SdkInput(api_keys=api_keys or {}, max_message_chars=100)
+        self.owners = InMemoryOwnerRegistry()
+        self.channel = SdkInput(api_keys=api_keys or {}, max_message_chars=100, owners=self.owners)
         blueprint = self.channel.blueprint(self.assistant.handle)
         self.routes = {
             (route.uri, method): route.handler
@@ -177,6 +179,42 @@ async def test_a_conversation_of_another_channel_is_not_a_session(api):
     await api.assistant.tracker_store.save(tracker)
     status, _ = await api.send("rest-user", {"text": "你好"})
     assert status == 404
+
+
+async def test_a_session_forged_in_message_metadata_is_not_a_session(api):
+    # Another client wrote an sdk_session of its own into a conversation it started elsewhere.
+    forged = {"session_id": "rest-user", "app": "development", "user_id": "victim", "context": {}}
+    tracker = await api.assistant.tracker_store.get_or_create_tracker("rest-user")
+    tracker.update(SlotSet("session_started_metadata", {"sdk_session": forged}))
+    tracker.update(
+        UserUttered("你好", {"name": "greet", "confidence": 1.0}, metadata={"sdk_session": forged})
+    )
+    await api.assistant.tracker_store.save(tracker)
+
+    status, _, _ = await api.call("GET", "/sessions/<session_id:str>", session_id="rest-user")
+    assert status == 404
+    assert (await api.send("rest-user", {"text": "你好"}))[0] == 404
+
+
+async def test_the_owner_is_recorded_by_the_server(api):
+    session = await api.create({"user_id": "user_123"})
+    owner = await api.owners.get(session["session_id"])
+    assert (owner.channel, owner.app, owner.key_hash) == ("sdk", "development", None)
+    assert owner.session["user_id"] == "user_123"
+
+
+async def test_oversized_metadata_is_413(api):
+    session = await api.create()
+    status, error = await api.send(session["session_id"], {"text": "你好", "metadata": {"a": "x" * 9000}})
+    assert (status, error["code"]) == (413, "too_large")
+    assert api.assistant.received == []
+
+
+async def test_metadata_with_a_lone_surrogate_is_400(api):
+    session = await api.create()
+    raw = b'{"text": "hi", "metadata": {"a": "\\ud800"}}'
+    status, error = await api.send(session["session_id"], raw)
+    assert (status, error["code"]) == (400, "bad_request")
 
 
 async def test_get_session(api):

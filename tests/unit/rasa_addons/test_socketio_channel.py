@@ -1,5 +1,6 @@
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from types import SimpleNamespace
 
 import jwt
@@ -7,7 +8,12 @@ import pytest
 from rasa.core.channels.channel import UserMessage
 
 from kefu.rasa_addons import socketio_channel
-from kefu.rasa_addons.message_guard import EMPTY_MESSAGE_REPLY, FAILURE_REPLY, TOO_LONG_MESSAGE_REPLY
+from kefu.rasa_addons.message_guard import (
+    EMPTY_MESSAGE_REPLY,
+    FAILURE_REPLY,
+    TOO_LONG_MESSAGE_REPLY,
+    UNREADABLE_MESSAGE_REPLY,
+)
 from kefu.rasa_addons.socketio_channel import (
     SocketIOEvents,
     SocketIOInput,
@@ -15,6 +21,9 @@ from kefu.rasa_addons.socketio_channel import (
     metadata_from,
     session_id_from,
 )
+from kefu.rasa_addons.socketio_events import METADATA_REFUSED_REPLY, SESSION_REFUSED_REPLY
+from kefu.security.conversation_access import InMemoryOwnerRegistry
+from kefu.security.tokens import issue_customer_token
 from kefu.settings import Settings
 
 SECRET = "jwt-secret-of-the-socketio-unit-tests"
@@ -67,14 +76,26 @@ def assistant():
     return Recorder()
 
 
-def events(sio, assistant, **channel):
+def events(sio, assistant, exists=None, **channel):
     channel.setdefault("session_persistence", True)
     channel.setdefault("max_message_chars", 20)
-    return SocketIOEvents(SocketIOInput(**channel), sio, assistant)
+    channel.setdefault("owners", InMemoryOwnerRegistry())
+    return SocketIOEvents(SocketIOInput(**channel), sio, assistant, exists)
 
 
 def replies(sio):
     return [(data, room) for event, data, room, _ in sio.emitted if event == "bot_uttered"]
+
+
+def without_keys(sio):
+    """What was emitted besides the ``session_key`` events handing out new sessions' keys."""
+    return [emitted for emitted in sio.emitted if emitted[0] != "session_key"]
+
+
+def issued_keys(sio):
+    return {
+        data["session_id"]: data["session_key"] for event, data, *_ in sio.emitted if event == "session_key"
+    }
 
 
 def test_keeps_rasas_channel_name_and_url():
@@ -143,15 +164,18 @@ async def test_session_request_joins_the_room_and_confirms(sio, assistant):
     await events(sio, assistant).session_request("sid-1", {"session_id": "session-a"})
 
     assert sio.rooms["sid-1"] == {("session-a", None)}
-    assert sio.emitted == [("session_confirm", "session-a", "sid-1", None)]
+    assert without_keys(sio) == [("session_confirm", "session-a", "sid-1", None)]
+    assert list(issued_keys(sio)) == ["session-a"]  # a new session: its key goes to this socket only
+    assert sio.emitted[0][2] == "sid-1"
 
 
 @pytest.mark.parametrize("data", [None, "session-a", ["session-a"], {"session_id": 5}, {"other": 1}])
 async def test_session_request_without_a_usable_id_gets_a_new_one(sio, assistant, data):
     await events(sio, assistant).session_request("sid-1", data)
 
-    ((event, session_id, room, _),) = sio.emitted
+    ((event, session_id, room, _),) = without_keys(sio)
     assert (event, room, len(session_id)) == ("session_confirm", "sid-1", 32)
+    assert list(issued_keys(sio)) == [session_id]
     assert sio.rooms["sid-1"] == {(session_id, None)}
 
 
@@ -190,8 +214,9 @@ async def test_message_without_session_id_uses_the_requested_session(sio, assist
     handlers = events(sio, assistant)
     await handlers.session_request("sid-1", {"session_id": "session-a"})
     await handlers.user_message("sid-1", {"message": "你好"})
+    await handlers.user_message("sid-1", {"message": "你好", "session_id": "session-a"})
 
-    assert [m.sender_id for m in assistant.messages] == ["session-a"]
+    assert [m.sender_id for m in assistant.messages] == ["session-a", "session-a"]
 
 
 async def test_message_without_any_session_is_ignored(sio, assistant, caplog):
@@ -252,7 +277,7 @@ async def test_a_failing_assistant_is_logged_not_raised(sio, caplog):
 
     assert [r.levelno for r in caplog.records] == [logging.ERROR]
     assert "model exploded" in caplog.text
-    assert sio.emitted == [("bot_uttered", {"text": FAILURE_REPLY}, "sid-1", None)]
+    assert without_keys(sio) == [("bot_uttered", {"text": FAILURE_REPLY}, "sid-1", None)]
 
 
 async def test_events_use_the_channels_namespace(sio, assistant):
@@ -366,3 +391,130 @@ async def test_messages_count_against_the_client_address(sio, assistant):
         await handlers.user_message("sid-1", {"message": "运费", "session_id": f"s-{number}"})
     assert len(assistant.messages) == IP_SHARE
     assert "太快" in replies(sio)[-1][0]["text"]
+
+
+# ---- who may join a session ----------------------------------------------------------------------
+async def test_a_second_client_naming_the_victims_session_gets_a_new_one(sio, assistant):
+    handlers = events(sio, assistant)
+    await handlers.session_request("victim", {"session_id": "session-a"})
+    sio.emitted.clear()
+
+    await handlers.session_request("attacker", {"session_id": "session-a"})
+
+    ((event, session_id, room, _),) = without_keys(sio)
+    assert (event, room) == ("session_confirm", "attacker") and session_id != "session-a"
+    assert sio.rooms["attacker"] == {(session_id, None)}
+    assert "session-a" not in issued_keys(sio)
+
+
+async def test_a_wrong_key_does_not_join_either(sio, assistant):
+    handlers = events(sio, assistant)
+    await handlers.session_request("victim", {"session_id": "session-a"})
+
+    await handlers.session_request("attacker", {"session_id": "session-a", "session_key": "guess"})
+
+    assert ("session-a", None) not in sio.rooms["attacker"]
+
+
+async def test_the_owner_rejoins_with_its_key(sio, assistant):
+    handlers = events(sio, assistant)
+    await handlers.session_request("sid-1", {"session_id": "session-a"})
+    key = issued_keys(sio)["session-a"]
+    sio.emitted.clear()
+
+    await handlers.session_request("sid-2", {"session_id": "session-a", "session_key": key})
+    await handlers.user_message("sid-2", {"message": "你好", "session_id": "session-a"})
+
+    assert without_keys(sio)[0] == ("session_confirm", "session-a", "sid-2", None)
+    assert issued_keys(sio) == {}  # the key is handed out once, when the session opens
+    assert [m.sender_id for m in assistant.messages] == ["session-a"]
+
+
+async def test_a_message_naming_someone_elses_session_is_refused(sio, assistant):
+    handlers = events(sio, assistant)
+    await handlers.session_request("victim", {"session_id": "session-a"})
+    await handlers.session_request("attacker", {"session_id": "session-b"})
+    sio.emitted.clear()
+
+    await handlers.user_message("attacker", {"message": "我的订单", "session_id": "session-a"})
+
+    assert assistant.messages == []
+    assert replies(sio) == [({"text": SESSION_REFUSED_REPLY}, "attacker")]
+    assert ("session-a", None) not in sio.rooms["attacker"]
+
+
+async def test_a_customer_rejoins_the_session_opened_with_their_token(sio, assistant):
+    secret = "customer-token-secret-of-the-socketio-tests-0123"
+    handlers = events(sio, assistant)
+    handlers.channel.settings = replace(handlers.channel.settings, customer_token_secret=secret)
+    alice, bob = issue_customer_token("u1", secret), issue_customer_token("u2", secret)
+    await handlers.session_request("sid-1", {"session_id": "session-a", "user_token": alice})
+
+    await handlers.session_request("sid-2", {"session_id": "session-a", "user_token": alice})
+    await handlers.session_request("sid-3", {"session_id": "session-a", "user_token": bob})
+
+    assert ("session-a", None) in sio.rooms["sid-2"]
+    assert ("session-a", None) not in sio.rooms["sid-3"]
+
+
+async def test_a_conversation_started_before_owners_were_recorded_is_not_taken_over(sio, assistant):
+    async def exists(conversation_id):
+        return conversation_id == "old-session"
+
+    handlers = events(sio, assistant, exists=exists)
+    await handlers.user_message("sid-1", {"message": "你好", "session_id": "old-session"})
+
+    assert assistant.messages == []
+    assert replies(sio) == [({"text": SESSION_REFUSED_REPLY}, "sid-1")]
+
+
+async def test_metadata_loses_the_reserved_keys(sio, assistant):
+    forged = {
+        "user_token": "t",
+        "sdk_session": {"app": "other"},
+        "admin_session": {"owner": "boss"},
+        "client_ip": "203.0.113.9",  # the verification lock-out counts the server's view of it
+    }
+    await events(sio, assistant).user_message(
+        "sid-1", {"message": "你好", "session_id": "session-a", "metadata": forged}
+    )
+
+    [metadata] = [m.metadata for m in assistant.messages]
+    assert metadata.pop("client_ip", None) != "203.0.113.9"
+    assert metadata == {"user_token": "t"}
+
+
+async def test_oversized_metadata_is_answered_politely_without_the_assistant(sio, assistant, caplog):
+    huge = {"blob": "x" * (Settings().max_metadata_bytes + 1)}
+    await events(sio, assistant).user_message(
+        "sid-1", {"message": "你好", "session_id": "session-a", "metadata": huge}
+    )
+
+    assert assistant.messages == []
+    assert replies(sio) == [({"text": METADATA_REFUSED_REPLY}, "session-a")]
+    assert "Traceback" not in caplog.text
+
+
+async def test_a_lone_surrogate_is_answered_politely_without_a_traceback(sio, assistant, caplog):
+    await events(sio, assistant).user_message("sid-1", {"message": "你好\ud800", "session_id": "session-a"})
+
+    assert assistant.messages == []
+    assert replies(sio) == [({"text": UNREADABLE_MESSAGE_REPLY}, "session-a")]
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_the_server_checks_origins_and_bounds_event_size(assistant):
+    channel = SocketIOInput(max_message_chars=10)
+    channel.allowed_origins = ("https://shop.example.com",)
+    channel.max_body_bytes = 4096
+
+    channel.blueprint(assistant)
+
+    assert channel.sio.eio.max_http_buffer_size == 4096
+    allowed = channel.sio.eio.cors_allowed_origins
+    environ = {"HTTP_HOST": "kefu.example.com", "wsgi.url_scheme": "https"}
+    assert allowed("https://kefu.example.com", environ)  # the pages the assistant serves
+    assert allowed("https://shop.example.com", environ)
+    assert allowed(None, environ)  # apps, not browsers, send no Origin
+    assert not allowed("https://evil.example.net", environ)
+    assert not allowed("http://kefu.example.com", environ)  # another scheme is another origin
