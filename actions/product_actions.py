@@ -18,6 +18,33 @@ from kefu.orders.service import OrderService
 
 logger = logging.getLogger(__name__)
 
+# The responses this action utters (the catalog service chooses one; domain.yml has the wording).
+RESPONSES = (
+    "utter_product_carrier",
+    "utter_product_choose",
+    "utter_product_compare",
+    "utter_product_fact",
+    "utter_product_no_info",
+    "utter_product_no_warranty",
+    "utter_product_presale",
+    "utter_product_price",
+    "utter_product_recommend",
+    "utter_product_recommend_none",
+    "utter_product_returns",
+    "utter_product_service_down",
+    "utter_product_ships",
+    "utter_product_size",
+    "utter_product_size_height",
+    "utter_product_sold_out",
+    "utter_product_stock",
+    "utter_product_stock_option",
+    "utter_product_stock_option_out",
+    "utter_product_summary",
+    "utter_product_unknown",
+    "utter_product_warranty",
+    "utter_product_which",
+)
+
 
 def product_message(answer: ProductAnswer) -> dict[str, Any]:
     """``utter_message`` kwargs: the response, its values, buttons and the answer's source."""

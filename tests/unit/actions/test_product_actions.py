@@ -66,3 +66,18 @@ async def test_database_down_is_an_apology(dispatcher):
 
     await ActionAnswerProduct(broken).run(dispatcher, make_tracker("手表多少钱", "ask_product"), {})
     assert dispatcher.messages[0]["response"] == "utter_product_service_down"
+
+
+def test_every_response_the_catalog_names_is_in_the_domain_and_listed():
+    import re
+
+    import yaml
+
+    from actions.product_actions import RESPONSES
+
+    root = CATALOG.parents[2]
+    named = set()
+    for path in (root / "kefu" / "catalog").glob("*.py"):
+        named.update(re.findall(r"\"(utter_product_[a-z_]+)\"", path.read_text(encoding="utf-8")))
+    domain = yaml.safe_load((root / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    assert named <= set(RESPONSES) <= set(domain)
