@@ -382,6 +382,33 @@ def _plot_latency(
     return path
 
 
+def _presales(results: dict[str, Any], lines: list[str]) -> None:
+    section = results.get("presales")
+    if not section:
+        return
+    lines += [
+        "## Pre-sales questions (product catalog)",
+        "",
+        f"{section['questions']} held-out questions ({section['dataset']}), answered by the catalog service "
+        "over the seeded demo catalog; right when the answer contains every `must_contain` fact. "
+        f"Overall {section['accuracy']:.3f}; made-up answers to the {section['unanswerable_questions']} "
+        f"questions the catalog can't answer: {section['made_up_share']:.3f} (goal 0).",
+        "",
+        "| kind | questions | accuracy |",
+        "| --- | --- | --- |",
+    ]
+    for kind, figures in section["accuracy_by_kind"].items():
+        lines.append(f"| {kind} | {figures['questions']} | {figures['accuracy']:.3f} |")
+    if "nlu_routed" in section:
+        routed = section["nlu_routed"]
+        lines += [
+            "",
+            f"The NLU sends {routed['share']:.3f} of the {routed['questions']} stand-alone questions to the "
+            "product action (ask_product, recommend_product or compare_products).",
+        ]
+    lines.append("")
+
+
 def write_report(results: dict[str, Any], out: Path) -> Path:
     """Writes ``out/REPORT.md`` (and ``out/plots/*.png``); returns the report's path."""
     plots = out / "plots"
@@ -399,6 +426,7 @@ def write_report(results: dict[str, Any], out: Path) -> Path:
     _faq(results, plots, lines)
     _oos(results, plots, lines)
     _knowledge(results, lines)
+    _presales(results, lines)
     _serving(results, plots, lines)
     report = out / "REPORT.md"
     report.write_text("\n".join(lines), encoding="utf-8")

@@ -1,7 +1,8 @@
 """``make bench``: runs the benchmark sections, prints a table, writes benchmarks/results.json and REPORT.md.
 
 python -m benchmarks.run                  # every section (about 25 minutes on 2 cores)
-python -m benchmarks.run --only intents   # one section: intents, faq, oos, knowledge, runtime, serving
+python -m benchmarks.run --only presales  # one section: intents, faq, oos, knowledge, presales,
+                                          # runtime, serving
 python -m benchmarks.run --smoke --out D  # tiny inputs, results and report in D (for the tests)
 
 External data (SMP2017, AFQMC, HINT3) is read from ``KEFU_BENCHMARKS_DIR`` (default
@@ -22,7 +23,7 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results.json"
-SECTIONS = ("intents", "faq", "oos", "knowledge", "runtime", "serving")
+SECTIONS = ("intents", "faq", "oos", "knowledge", "presales", "runtime", "serving")
 
 
 def machine() -> dict[str, Any]:
@@ -63,6 +64,10 @@ def run_section(name: str, results: dict[str, Any], data_dir: Path, smoke: bool)
         from benchmarks import knowledge
 
         return knowledge.run()
+    if name == "presales":
+        from benchmarks import presales
+
+        return presales.run()
     if name == "serving":
         from benchmarks import serving
 
@@ -73,13 +78,14 @@ def run_section(name: str, results: dict[str, Any], data_dir: Path, smoke: bool)
 
 
 def report_text(name: str, section: dict[str, Any]) -> str:
-    from benchmarks import faq, intents, knowledge, oos, runtime, serving
+    from benchmarks import faq, intents, knowledge, oos, presales, runtime, serving
 
     return {
         "intents": intents.report,
         "faq": faq.report,
         "oos": oos.report,
         "knowledge": knowledge.report,
+        "presales": presales.report,
         "runtime": runtime.report,
         "serving": serving.report,
     }[name](section)

@@ -16,6 +16,8 @@ from kefu.db.models import AnalyticsEventRow
 E = AnalyticsEventRow.__table__.c
 # Small talk and answers to the assistant's own questions are not "questions" for the top 10.
 NOT_QUESTIONS = ("greet", "goodbye", "thank", "affirm", "deny", "inform", "bot_challenge")
+# Pre-sales questions (kefu.catalog): counted, and the products their answers cite.
+PRODUCT_INTENTS = ("ask_product", "recommend_product", "compare_products")
 MAX_DAYS = 366
 
 
@@ -64,6 +66,16 @@ def dashboard_figures(today: dt.date, days: int = 14, url: str | None = None) ->
             .where(E.intent.is_(None) | E.intent.not_in(NOT_QUESTIONS))
             .group_by(E.question)
             .order_by(func.count().desc(), E.question)
+            .limit(10)
+        ).all()
+        product_questions = connection.execute(
+            select(func.count()).where(period, E.event_type == QUESTION_ASKED, E.intent.in_(PRODUCT_INTENTS))
+        ).scalar_one()
+        products = connection.execute(
+            select(E.source_id, func.count())
+            .where(period, E.event_type == ANSWER_SENT, E.source_type == "product")
+            .group_by(E.source_id)
+            .order_by(func.count().desc(), E.source_id)
             .limit(10)
         ).all()
 
@@ -127,4 +139,6 @@ def dashboard_figures(today: dt.date, days: int = 14, url: str | None = None) ->
         "per_day": per_day,
         "top_questions": [{"question": question, "count": count} for question, count in top],
         "intents": [{"intent": intent or "(none)", "count": count} for intent, count in intents],
+        "product_questions": product_questions,
+        "products": [{"sku": sku, "count": count} for sku, count in products],
     }

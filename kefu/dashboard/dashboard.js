@@ -98,6 +98,8 @@ function render(data) {
     return li;
   }));
   barChart(document.getElementById("chart-intents"), data.intents.map((i) => ({ label: i.intent, count: i.count })));
+  document.getElementById("product-questions").textContent = String(data.product_questions ?? 0);
+  barChart(document.getElementById("chart-products"), (data.products || []).map((p) => ({ label: p.sku, count: p.count })));
 }
 
 async function load(event) {

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -274,3 +275,41 @@ class VerificationAttemptRow(Base):
     locks = Column(Integer, nullable=False)
     locked_until = Column(BigInteger, nullable=False, index=True)
     last_failure = Column(BigInteger, nullable=False)
+class ProductRow(Base):
+    """A product of the shop's catalog (``kefu.catalog``); specs and aliases are JSON lists."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("returnable_7d IN ('yes', 'no', '拆封后不支持')", name="returnable_7d"),
+        MYSQL_TABLE_OPTIONS,
+    )
+
+    sku = Column(String(32), primary_key=True)
+    name = Column(String(200), nullable=False)
+    category = Column(String(50), nullable=False, index=True)
+    price = Column(Money, nullable=False)
+    specs = Column(Text, nullable=False)  # JSON list of [key, value]
+    returnable_7d = Column(String(16), nullable=False)
+    carrier = Column(String(50))
+    warranty = Column(String(255))
+    presale_ship_date = Column(Date)
+    description = Column(String(500), nullable=False)
+    aliases = Column(Text, nullable=False)  # JSON list of other names
+    content_hash = Column(String(64), nullable=False)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ProductVariantRow(Base):
+    """One variant value of a product; ``stock`` is NULL where stock is not held on its dimension."""
+
+    __tablename__ = "product_variants"
+    __table_args__ = (MYSQL_TABLE_OPTIONS,)
+
+    id = Column(Integer, primary_key=True, autoincrement=True)
+    sku = Column(String(32), ForeignKey("products.sku", ondelete="CASCADE"), nullable=False, index=True)
+    position = Column(Integer, nullable=False)
+    dimension = Column(String(32), nullable=False)
+    value = Column(String(100), nullable=False)
+    stock = Column(Integer)
+    presale = Column(Boolean, nullable=False)

@@ -1,8 +1,10 @@
-"""The demo shop's customers and orders, loaded from ``kefu/seed_data/orders.csv``.
+"""The demo shop's customers, orders and catalog, loaded from ``kefu/seed_data/``.
 
 Usage: ``python -m kefu.db.seed [--reset]``. It upgrades the schema, then inserts the customers and
-orders that are missing, encrypting phone numbers and addresses; running it again changes nothing.
-``--reset`` also puts the demo orders back as the file has them and deletes their refund requests.
+orders that are missing, encrypting phone numbers and addresses, and the products of
+``products.csv`` that are missing; running it again changes nothing. ``--reset`` also puts the demo
+orders back as the file has them and deletes their refund requests. Catalog updates go through
+``python -m kefu.catalog.cli update``.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ from typing import Sequence
 from sqlalchemy import delete, select
 from sqlalchemy.engine import make_url
 
+from kefu.catalog.sources import read_catalog
 from kefu.db.engine import resolve_url, session_scope
 from kefu.db.migrate import upgrade
 from kefu.db.models import CUSTOMER_PHONE, ORDER_ADDRESS, ORDER_PHONE, CustomerRow, OrderRow, RefundRequestRow
+from kefu.db.products import ProductRepository
 from kefu.db.records import OrderStatus
 from kefu.security.crypto import FieldCipher, default_cipher
 
 SEED_CSV = Path(__file__).resolve().parent.parent / "seed_data" / "orders.csv"
+SEED_PRODUCTS = SEED_CSV.with_name("products.csv")
 
 
 @dataclass(frozen=True)
@@ -53,13 +58,15 @@ class SeedReport:
     orders_added: int
     orders_present: int
     orders_reset: int = 0
+    products_added: int = 0
 
     def describe(self) -> str:
         text = (
             f"customers: {self.customers_added} added, {self.customers_present} already present; "
             f"orders: {self.orders_added} added, {self.orders_present} already present"
         )
-        return text + (f", {self.orders_reset} reset" if self.orders_reset else "")
+        text += f", {self.orders_reset} reset" if self.orders_reset else ""
+        return text + f"; products: {self.products_added} added"
 
 
 def read_seed_orders(path: Path = SEED_CSV) -> list[SeedOrder]:
@@ -89,9 +96,14 @@ def read_seed_orders(path: Path = SEED_CSV) -> list[SeedOrder]:
 
 
 def seed(
-    url: str | None = None, path: Path = SEED_CSV, cipher: FieldCipher | None = None, reset: bool = False
+    url: str | None = None,
+    path: Path = SEED_CSV,
+    cipher: FieldCipher | None = None,
+    reset: bool = False,
+    products: Path | None = SEED_PRODUCTS,
 ) -> SeedReport:
-    """Upgrades the schema at ``url`` and inserts the seed file's missing customers and orders."""
+    """Upgrades the schema at ``url`` and inserts the seed files' missing customers, orders and
+    products (``products=None``: no catalog)."""
     cipher = cipher or default_cipher()
     orders = read_seed_orders(path)
     upgrade(url)
@@ -122,7 +134,9 @@ def seed(
                     setattr(row, column, value)
                 reset_count += 1
     present_orders = sum(order.order_id in known_orders for order in orders)
+    products_added = ProductRepository(url).insert_missing(read_catalog(products)) if products else 0
     return SeedReport(
+        products_added=products_added,
         customers_added=len(set(first_orders) - known_customers),
         customers_present=len(set(first_orders) & known_customers),
         orders_added=len(orders) - present_orders,

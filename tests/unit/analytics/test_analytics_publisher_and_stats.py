@@ -50,6 +50,11 @@ def test_spooled_events_reach_the_database_once_and_survive_a_restart(tmp_path):
             analyser, n, "faq", ["action_answer_faq"], {"type": "faq", "id": "a"} if n % 2 else None
         )
     events += chat(analyser, 10, "request_human", ["action_request_human"])
+    events += chat(analyser, 11, "ask_product", ["action_answer_product"], {"type": "product", "id": "P1003"})
+    events += chat(analyser, 12, "ask_product", ["action_answer_product"], {"type": "product", "id": "P1003"})
+    events += chat(
+        analyser, 13, "recommend_product", ["action_answer_product"], {"type": "product", "id": "P1001"}
+    )
     spool = Spool(tmp_path / "spool.sqlite3")
     spool.add(events)
     spool.add(events)  # an id is spooled once
@@ -65,14 +70,16 @@ def test_spooled_events_reach_the_database_once_and_survive_a_restart(tmp_path):
 
     figures = dashboard_figures(dt.date(2026, 11, 2), days=2, url=url)
     total = figures["total"]
-    assert total["questions"] == 11 and total["handoffs"] == 1
+    assert total["questions"] == 14 and total["handoffs"] == 1
     assert (total["faq_asked"], total["faq_hits"], total["faq_hit_rate"]) == (10, 5, 0.5)
-    assert total["fallbacks"] == 5 and total["fallback_rate"] == round(5 / 11, 4)
+    assert total["fallbacks"] == 5 and total["fallback_rate"] == round(5 / 14, 4)
+    assert figures["product_questions"] == 3
+    assert figures["products"] == [{"sku": "P1003", "count": 2}, {"sku": "P1001", "count": 1}]
     assert total["latency_ms"]["p50"] == 200
     assert [d["day"] for d in figures["per_day"]] == ["2026-11-01", "2026-11-02"]
-    assert figures["per_day"][0]["questions"] == 0 and figures["per_day"][1]["questions"] == 11
+    assert figures["per_day"][0]["questions"] == 0 and figures["per_day"][1]["questions"] == 14
     assert figures["intents"][0] == {"intent": "faq", "count": 10}
-    assert figures["top_questions"][0]["count"] == 3 and len(figures["top_questions"]) == 4
+    assert figures["top_questions"][0]["count"] == 4 and len(figures["top_questions"]) == 4
     dispose_engine(url)
 
 
