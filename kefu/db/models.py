@@ -275,6 +275,8 @@ class VerificationAttemptRow(Base):
     locks = Column(Integer, nullable=False)
     locked_until = Column(BigInteger, nullable=False, index=True)
     last_failure = Column(BigInteger, nullable=False)
+
+
 class ProductRow(Base):
     """A product of the shop's catalog (``kefu.catalog``); specs and aliases are JSON lists."""
 
