@@ -101,6 +101,6 @@ async def test_rasa_serves_them_at_the_usual_urls(
     assert await client.reply() == {"text": "收到：在吗"}
 
     assert [(m.input_channel, m.sender_id, m.metadata) for m in live.assistant.messages] == [
-        ("rest", "u1", {"user_token": "tok-1"}),
-        ("socketio", "session-a", {"user_token": "tok-2"}),
+        ("rest", "u1", {"user_token": "tok-1", "client_ip": "127.0.0.1"}),
+        ("socketio", "session-a", {"user_token": "tok-2", "client_ip": "127.0.0.1"}),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -153,7 +154,7 @@ async def test_message_reaches_the_assistant_with_its_metadata(
     assert (message.sender_id, message.input_channel, message.metadata) == (
         "u1",
         "rest",
-        {"user_token": "tok-1"},
+        {"user_token": "tok-1", "client_ip": "127.0.0.1"},  # the address: the server's own view
     )
 
 
@@ -224,10 +225,11 @@ async def test_a_conversation_is_read_and_continued_only_with_its_key(
 
 async def test_a_customer_continues_with_their_token(live: Any, http: aiohttp.ClientSession) -> None:
     channel = RestInput(max_message_chars=1000)
-    channel.token_secret = "rest-live-customer-token-secret-0123456789"
+    secret = "rest-live-customer-token-secret-0123456789"
+    channel.settings = replace(channel.settings, customer_token_secret=secret)
     url = await live.start(channel)
-    alice = issue_customer_token("u1", channel.token_secret)
-    bob = issue_customer_token("u2", channel.token_secret)
+    alice = issue_customer_token("u1", secret)
+    bob = issue_customer_token("u2", secret)
 
     def message(token: str) -> bytes:
         return json.dumps({"sender": "c1", "message": "订单", "metadata": {"user_token": token}}).encode()

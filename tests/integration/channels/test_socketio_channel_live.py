@@ -148,7 +148,8 @@ async def test_metadata_reaches_the_assistant(live: Any, metadata: Any) -> None:
     await client.say("查订单", "session-a", metadata=metadata)
 
     assert await client.reply() == {"text": "收到：查订单"}
-    assert live.assistant.messages[0].metadata == {"user_token": "tok-1"}
+    # client_ip: the address the server saw, for the verification lock-out (never the client's own)
+    assert live.assistant.messages[0].metadata == {"user_token": "tok-1", "client_ip": "127.0.0.1"}
 
 
 @pytest.mark.parametrize("text", ["", "   ", "\u3000\n", "\u200b", None])
@@ -200,7 +201,7 @@ async def test_hostile_payloads_never_break_the_server(live: Any, caplog: pytest
         await client.say(text, "session-a", metadata="{not json")
         assert await client.reply() == {"text": expected}
 
-    assert [m.metadata for m in live.assistant.messages] == [{}, {}]
+    assert [m.metadata for m in live.assistant.messages] == [{"client_ip": "127.0.0.1"}] * 2
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

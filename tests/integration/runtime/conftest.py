@@ -118,6 +118,10 @@ class TcpProxy:
 
     def cut(self) -> None:
         if self._listener is not None:
+            # shutdown() first: on Linux a close() alone leaves a thread blocked in accept() holding the
+            # socket open, and it goes on accepting connections after the "outage" began.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:
@@ -140,6 +144,10 @@ class TcpProxy:
                 continue
             upstream.settimeout(None)
             with self._lock:
+                if self._listener is not listener:  # cut while this connection was being made
+                    client.close()
+                    upstream.close()
+                    return
                 self._connections.update((client, upstream))
             for source, sink in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(source, sink), daemon=True).start()
