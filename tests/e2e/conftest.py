@@ -38,6 +38,8 @@ class Assistant:
     keys: dict[str, str] = field(default_factory=dict)
     # The server processes' logs (rasa.log, actions.log).
     logs: Path | None = None
+    # The action server's process group (it runs in a session of its own): what a test pauses.
+    action_pid: int = 0
 
     def say(self, text: str, sender: str | None = None, metadata: dict | None = None) -> list[dict]:
         """Sends one message over REST (with the conversation's key once it has one) and returns
@@ -167,6 +169,7 @@ def assistant(tmp_path_factory, wechat_standin) -> Assistant:
             env,
             f"http://127.0.0.1:{action_port}",
             logs=logs,
+            action_pid=actions.pid,
         )
     except RuntimeError:
         for log in logs.iterdir():

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 import uuid
 
 import pytest
 import requests
 
+from kefu.rasa_addons.action_endpoint import KEEPALIVE_SECONDS
 from kefu.security.tokens import issue_customer_token
 from tests.e2e.conftest import ADMIN_PASSWORD, TOKEN_SECRET
 from tests.e2e.test_handoff import Admin
@@ -64,6 +67,35 @@ def test_an_faq_is_answered_once_passively_or_through_the_send_api(assistant, we
     assert status == 200 and "包邮" in reply, reply
     time.sleep(0.5)
     assert len(wechat_standin.texts_to(customer.openid)) == int(late)
+
+
+# How long the action server is paused: past WECHAT_PASSIVE_REPLY_SECONDS (4.5 s by default) and
+# WeChat's 5 s, far within Rasa's action-call timeout (rasa.core.constants.DEFAULT_REQUEST_TIMEOUT, 300 s).
+ACTION_SERVER_PAUSE = 6.0
+
+
+def test_a_slow_answer_comes_once_through_the_send_api(assistant, wechat_standin):
+    question = "运费怎么算"  # answered by action_answer_faq, on the action server
+    expected = assistant.texts(question)
+    assert "包邮" in expected, expected
+    customer = WechatCustomer(assistant, wechat_standin)
+    # No connection left idle in Rasa's pool: on waking, the paused server's keep-alive timer would
+    # close one under the request (its clock jumped by the pause), which no slow answer does.
+    time.sleep(KEEPALIVE_SECONDS + 0.5)
+    os.killpg(assistant.action_pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        status, reply = customer.post(mp_text_xml(customer.openid, question))
+        answered_after = time.monotonic() - started
+        time.sleep(max(0.0, ACTION_SERVER_PAUSE - (time.monotonic() - started)))
+        sent_while_paused = wechat_standin.texts_to(customer.openid)
+    finally:
+        os.killpg(assistant.action_pid, signal.SIGCONT)
+    assert (status, reply) == (200, "success") and answered_after < 5, (status, reply, answered_after)
+    assert sent_while_paused == []
+    assert wechat_standin.wait_for_texts(customer.openid, timeout=30) == [expected]
+    time.sleep(1)  # a second delivery (a retry, or the passive path too) would show by now
+    assert wechat_standin.texts_to(customer.openid) == [expected]
 
 
 def event_xml(openid: str, kind: str, fields: str) -> str:
