@@ -76,7 +76,7 @@ def test_without_secrets_masks_identity_tokens_in_a_copy():
     assert without_secrets({"event": "bot", "metadata": None}) == {"event": "bot", "metadata": None}
 
 
-def test_pika_broker_reads_the_url():
+async def test_pika_broker_reads_the_url():  # Rasa builds it on the running loop
     broker = pika_broker("amqps://kefu:p%40ss@mq.local:5999/shop", {"queues": ["q"], "exchange_name": "x"})
     assert (broker.username, broker.password, broker.port) == ("kefu", "p@ss", 5999)
     assert (broker.queues, broker.exchange_name) == (["q"], "x")
