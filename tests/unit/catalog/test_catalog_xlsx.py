@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from kefu.catalog.cli import main
+from kefu.catalog.cli import main, update
 from kefu.catalog.sources import CatalogSourceError, read_catalog
 from kefu.catalog.xlsx import cell_text, column_letter
 from kefu.db.seed import SEED_PRODUCTS as CATALOG
@@ -132,7 +132,29 @@ def test_broken_encrypted_and_foreign_files_get_an_operator_error(tmp_path):
         read_catalog(tmp_path / "old.xls")
 
 
-def test_cli_refuses_a_broken_workbook_before_touching_the_database(tmp_path, capsys, monkeypatch):
+def test_a_workbook_with_an_error_imports_nothing(tmp_path, demo_workbook):
+    from openpyxl import load_workbook
+
+    from kefu.db.engine import dispose_engine
+    from kefu.db.products import ProductRepository
+
+    url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    try:
+        assert update(demo_workbook, keep_missing=False, url=url)["created"] == 36
+        workbook = load_workbook(demo_workbook)
+        sheet = workbook.worksheets[0]
+        sheet["D2"] = 1.0  # P1001 gets cheaper ...
+        sheet["D20"] = "贵"  # ... but a later row is wrong
+        edited = tmp_path / "edited.xlsx"
+        workbook.save(edited)
+        with pytest.raises(CatalogSourceError, match=r"row 20, column D \(price_yuan\)"):
+            update(edited, keep_missing=False, url=url)
+        assert str(ProductRepository(url).get("P1001").price) == "299.00"
+    finally:
+        dispose_engine(url)
+
+
+def test_cli_answers_a_broken_workbook_with_exit_code_2(tmp_path, capsys, monkeypatch):
     import kefu.db.migrate
 
     def no_database(*args, **kwargs):
@@ -142,4 +164,4 @@ def test_cli_refuses_a_broken_workbook_before_touching_the_database(tmp_path, ca
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really a zip")
     assert main(["update", str(broken)]) == 2
-    assert "broken.xlsx" in capsys.readouterr().err
+    assert "broken.xlsx: is not an .xlsx workbook" in capsys.readouterr().err
