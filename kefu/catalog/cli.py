@@ -4,9 +4,10 @@ python -m kefu.catalog.cli update [FILE]          # incremental: changed product
 python -m kefu.catalog.cli update FILE --keep-missing   # a partial export (e.g. stock only) deletes nothing
 python -m kefu.catalog.cli ask 手表能游泳吗          # the answer the assistant would give
 
-FILE is a CSV export in the format of ``kefu/seed_data/products.csv`` (default: that file). XLSX is
-not read (openpyxl is not a dependency): save the sheet as "CSV UTF-8". The running assistant sees
-the change at its next question; no restart.
+FILE is a CSV (UTF-8) or .xlsx export with the columns of ``kefu/seed_data/products.csv``
+(default: that file); of a workbook, the first sheet is read, its first row naming the columns. The
+whole file is checked before anything is written: on an error nothing is imported. The running
+assistant sees the change at its next question; no restart.
 """
 
 from __future__ import annotations
@@ -37,8 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("import", "update"):
-        command = commands.add_parser(name, help="import a CSV export; only what changed is rewritten")
-        command.add_argument("file", nargs="?", type=Path, default=SEED_PRODUCTS)
+        command = commands.add_parser(
+            name, help="import a CSV or .xlsx export; only what changed is rewritten"
+        )
+        command.add_argument(
+            "file",
+            nargs="?",
+            type=Path,
+            default=SEED_PRODUCTS,
+            help=".csv (UTF-8) or .xlsx (first sheet, header in row 1); default: the demo catalog",
+        )
         command.add_argument(
             "--keep-missing", action="store_true", help="don't delete products absent from FILE"
         )

@@ -2,8 +2,8 @@
 
 ``variants``: dimensions separated by ``;``, values by ``/``, a stock count or ``预售`` in
 parentheses; ``specs``: ``key:value`` pairs separated by ``;``. An optional ``aliases`` column holds
-other names customers use, separated by ``/``. XLSX exports are not read (openpyxl is not among the
-project's dependencies): save the sheet as CSV (UTF-8) first.
+other names customers use, separated by ``/``. A ``.xlsx`` export is read from its first sheet with
+the same columns in its first row (see :mod:`kefu.catalog.xlsx`); the old ``.xls`` format is not.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -22,6 +23,14 @@ _OPTION = re.compile(r"^(?P<value>.*?)\s*(?:\((?P<stock>\d+|预售)\))?$")
 
 class CatalogSourceError(ValueError):
     """The catalog file can't be imported; the message names the file, line and column to fix."""
+
+
+class ColumnError(ValueError):
+    """A value of one line that can't be imported; ``column`` names the column it is in."""
+
+    def __init__(self, column: str, message: str) -> None:
+        super().__init__(message)
+        self.column = column
 
 
 def parse_variants(raw: str) -> tuple[VariantOption, ...]:
@@ -58,36 +67,38 @@ def parse_specs(raw: str) -> tuple[tuple[str, str], ...]:
 
 
 def parse_product(line: dict[str, str]) -> Product:
-    """One CSV line as a product; ``ValueError`` names the column that is wrong."""
+    """One line of the export as a product; :class:`ColumnError` names the column that is wrong."""
 
     def column(name: str) -> str:
         return (line.get(name) or "").strip()
 
     for name in ("sku", "name", "category", "price_yuan"):
         if not column(name):
-            raise ValueError(f"column {name} is empty")
+            raise ColumnError(name, f"column {name} is empty")
     try:
         price = Decimal(column("price_yuan")).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise ValueError(f"price_yuan {column('price_yuan')!r} is not a number") from None
+        raise ColumnError("price_yuan", f"price_yuan {column('price_yuan')!r} is not a number") from None
     try:
         returnable = Returnable(column("returnable_7d") or "yes")
     except ValueError:
         allowed = ", ".join(r.value for r in Returnable)
-        raise ValueError(f"returnable_7d {column('returnable_7d')!r} is not one of {allowed}") from None
+        raise ColumnError(
+            "returnable_7d", f"returnable_7d {column('returnable_7d')!r} is not one of {allowed}"
+        ) from None
     ship_date = column("presale_ship_date")
     try:
         presale = dt.date.fromisoformat(ship_date) if ship_date else None
     except ValueError:
-        raise ValueError(f"presale_ship_date {ship_date!r} is not YYYY-MM-DD") from None
+        raise ColumnError("presale_ship_date", f"presale_ship_date {ship_date!r} is not YYYY-MM-DD") from None
     try:
         options = parse_variants(column("variants"))
     except ValueError as exc:
-        raise ValueError(f"variants: {exc}") from None
+        raise ColumnError("variants", f"variants: {exc}") from None
     try:
         specs = parse_specs(column("specs"))
     except ValueError as exc:
-        raise ValueError(f"specs: {exc}") from None
+        raise ColumnError("specs", f"specs: {exc}") from None
     return Product(
         sku=column("sku"),
         name=column("name"),
@@ -105,28 +116,70 @@ def parse_product(line: dict[str, str]) -> Product:
 
 
 def read_catalog(path: Path) -> list[Product]:
-    """The products of a CSV export; :class:`CatalogSourceError` on anything that can't be imported."""
-    if path.suffix.lower() in (".xlsx", ".xls"):
+    """The products of a CSV or .xlsx export; :class:`CatalogSourceError` on anything that can't be imported.
+
+    The whole file is read and checked before anything is returned, so an import either gets every
+    product or none.
+    """
+    if path.suffix.lower() == ".xls":
         raise CatalogSourceError(
-            f"{path}: XLSX files are not read; save the sheet as 'CSV UTF-8' and import that file"
+            f"{path}: the old .xls format is not read; save the sheet as .xlsx or as 'CSV UTF-8'"
         )
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_workbook(path)
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
-            missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-            if missing:
-                raise CatalogSourceError(f"{path}: missing column(s) {', '.join(missing)} in the header line")
-            products: list[Product] = []
-            seen: set[str] = set()
-            for number, line in enumerate(reader, start=2):
-                try:
-                    product = parse_product(line)
-                except ValueError as exc:
-                    raise CatalogSourceError(f"{path}, line {number}: {exc}") from None
-                if product.sku in seen:
-                    raise CatalogSourceError(f"{path}, line {number}: sku {product.sku} appears twice")
-                seen.add(product.sku)
-                products.append(product)
+            _check_header(reader.fieldnames or [], f"{path}: missing column(s) {{}} in the header line")
+            return _products(
+                ((reader.line_num, line) for line in reader), lambda number, _: f"{path}, line {number}"
+            )
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogSourceError(f"{path}: can't be read as a UTF-8 CSV file ({exc})") from None
+
+
+def _read_workbook(path: Path) -> list[Product]:
+    from kefu.catalog.xlsx import WorkbookError, column_letter, open_first_sheet
+
+    try:
+        with open_first_sheet(path) as sheet:
+            _check_header(
+                sheet.header,
+                f"{path}, sheet {sheet.title!r}: missing column(s) {{}} in the header row (row 1)",
+            )
+            letters = {name: column_letter(index) for index, name in enumerate(sheet.header)}
+
+            def where(number: int, column: str | None) -> str:
+                cell = f", column {letters[column]} ({column})" if column in letters else ""
+                return f"{path}, sheet {sheet.title!r}, row {number}{cell}"
+
+            return _products(sheet.rows, where)
+    except WorkbookError as exc:
+        raise CatalogSourceError(f"{path}: {exc}") from None
+    except OSError as exc:
+        raise CatalogSourceError(f"{path}: can't be read ({exc})") from None
+
+
+def _check_header(columns: Iterable[str], message: str) -> None:
+    missing = [c for c in REQUIRED_COLUMNS if c not in set(columns)]
+    if missing:
+        raise CatalogSourceError(message.format(", ".join(missing)))
+
+
+def _products(
+    lines: Iterable[tuple[int, dict[str, str]]], where: Callable[[int, str | None], str]
+) -> list[Product]:
+    """Every line as a product, in order; ``where(number, column)`` names the place of an error."""
+    products: list[Product] = []
+    seen: set[str] = set()
+    for number, line in lines:
+        try:
+            product = parse_product(line)
+        except ValueError as exc:
+            column = exc.column if isinstance(exc, ColumnError) else None
+            raise CatalogSourceError(f"{where(number, column)}: {exc}") from None
+        if product.sku in seen:
+            raise CatalogSourceError(f"{where(number, 'sku')}: sku {product.sku} appears twice")
+        seen.add(product.sku)
+        products.append(product)
     return products
