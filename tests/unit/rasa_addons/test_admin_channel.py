@@ -22,9 +22,7 @@ from kefu.admin.permissions import ROLE_PERMISSIONS, Role
 from kefu.analytics.events import QUESTION_ASKED, make_event
 from kefu.analytics.store import AnalyticsStore
 from kefu.db.accounts import AccountRepository
-from kefu.db.engine import dispose_engine
 from kefu.db.handoffs import HandoffRepository
-from kefu.db.migrate import upgrade
 from kefu.db.verification import SqlAttemptStore
 from kefu.rasa_addons.admin_channel import ENDPOINTS, AdminInput, openapi_spec
 from kefu.security.conversation_access import InMemoryOwnerRegistry
@@ -138,14 +136,6 @@ def knowledge_dir(tmp_path) -> Path:
         (ROOT / "knowledge" / "faq.yml").read_text(encoding="utf-8"), encoding="utf-8"
     )
     return folder
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    upgrade(url)
-    yield url
-    dispose_engine(url)
 
 
 @pytest.fixture

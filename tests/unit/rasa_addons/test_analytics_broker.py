@@ -8,8 +8,6 @@ from kefu.analytics.publisher import AnalyticsPublisher, DatabaseSender
 from kefu.analytics.spool import Spool
 from kefu.analytics.stats import dashboard_figures
 from kefu.analytics.store import AnalyticsStore
-from kefu.db.engine import dispose_engine
-from kefu.db.migrate import upgrade
 from kefu.rasa_addons import analytics_broker
 from kefu.rasa_addons.analytics_broker import AnalyticsEventBroker, pika_broker, without_secrets
 from kefu.security.masking import MASK
@@ -49,14 +47,6 @@ class RecordingPika:
 
     async def close(self):
         self.closed = True
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    upgrade(url)
-    yield url
-    dispose_engine(url)
 
 
 @pytest.fixture

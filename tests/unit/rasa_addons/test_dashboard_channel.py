@@ -9,8 +9,6 @@ from sanic.compat import Header
 from kefu.analytics.events import QUESTION_ASKED, make_event
 from kefu.analytics.stats import MAX_DAYS
 from kefu.analytics.store import AnalyticsStore
-from kefu.db.engine import dispose_engine
-from kefu.db.migrate import upgrade
 from kefu.rasa_addons.dashboard_channel import ASSETS, ASSETS_DIR, SECURITY_HEADERS, DashboardInput
 from kefu.settings import get_settings
 
@@ -19,14 +17,6 @@ TOKEN = "a-long-dashboard-test-token"
 
 async def nothing(_):
     return None
-
-
-@pytest.fixture
-def db_url(tmp_path):
-    url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    upgrade(url)
-    yield url
-    dispose_engine(url)
 
 
 @pytest.fixture
