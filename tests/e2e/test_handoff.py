@@ -34,13 +34,17 @@ class Admin:
         return answer.json() if answer.content else None
 
 
+def new_agent(url: str, username: str, password: str) -> Admin:
+    """An agent account created by the bootstrap admin, logged in."""
+    Admin(url, "admin", ADMIN_PASSWORD).call(
+        "POST", "/users", 201, json={"username": username, "password": password, "role": "agent"}
+    )
+    return Admin(url, username, password)
+
+
 @pytest.fixture(scope="module")
 def agent(assistant) -> Admin:
-    admin = Admin(assistant.url, "admin", ADMIN_PASSWORD)
-    admin.call(
-        "POST", "/users", 201, json={"username": "agent-e2e", "password": AGENT_PASSWORD, "role": "agent"}
-    )
-    return Admin(assistant.url, "agent-e2e", AGENT_PASSWORD)
+    return new_agent(assistant.url, "agent-e2e", AGENT_PASSWORD)
 
 
 def queued(agent: Admin, sender: str) -> dict:

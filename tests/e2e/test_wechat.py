@@ -13,8 +13,8 @@ import requests
 
 from kefu.rasa_addons.action_endpoint import KEEPALIVE_SECONDS
 from kefu.security.tokens import issue_customer_token
-from tests.e2e.conftest import ADMIN_PASSWORD, TOKEN_SECRET
-from tests.e2e.test_handoff import Admin
+from tests.e2e.conftest import TOKEN_SECRET
+from tests.e2e.test_handoff import Admin, new_agent
 from tests.wechat_standin import mp_text_xml
 
 pytestmark = pytest.mark.e2e
@@ -49,11 +49,7 @@ class WechatCustomer:
 
 @pytest.fixture(scope="module")
 def agent(assistant) -> Admin:
-    admin = Admin(assistant.url, "admin", ADMIN_PASSWORD)
-    admin.call(
-        "POST", "/users", 201, json={"username": "agent-wechat", "password": AGENT_PASSWORD, "role": "agent"}
-    )
-    return Admin(assistant.url, "agent-wechat", AGENT_PASSWORD)
+    return new_agent(assistant.url, "agent-wechat", AGENT_PASSWORD)
 
 
 def test_an_faq_is_answered_once_passively_or_through_the_send_api(assistant, wechat_standin):
