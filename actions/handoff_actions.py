@@ -12,9 +12,9 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer import logged_in_user
-from kefu.admin.handoffs import transcript_from_events
 from kefu.db.handoffs import HandoffRepository
-from kefu.handoff import FAILURES_BEFORE_HANDOFF, AgentHours, failures_before_latest
+from kefu.handoffs.desk import transcript_from_events
+from kefu.handoffs.hours import FAILURES_BEFORE_HANDOFF, AgentHours, failures_before_latest
 from kefu.settings import get_settings
 
 logger = logging.getLogger(__name__)

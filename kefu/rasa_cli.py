@@ -54,7 +54,7 @@ def prepare_serving() -> None:
         sys.exit(f"Configuration error: {exc}")
     announce_mode(settings, "The Rasa server")
     endpoints.install()
-    from kefu.rasa_addons import action_results, event_types
+    from kefu.runtime import action_results, event_types
 
     action_results.install()
     event_types.install()

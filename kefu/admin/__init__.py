@@ -1,4 +1,4 @@
 """The staff side of the assistant: accounts, roles, tokens, knowledge editing, the handoff desk.
 
-Services only, importable without Rasa; the HTTP layer is :mod:`kefu.rasa_addons.admin_channel`.
+Services only, importable without Rasa; the HTTP layer is :mod:`kefu.channels.admin`.
 """

@@ -1,6 +1,6 @@
 """Roles and their permissions: explicit, deny by default.
 
-Every admin API endpoint names the one permission it needs (``kefu.rasa_addons.admin_channel``); a
+Every admin API endpoint names the one permission it needs (``kefu.channels.admin``); a
 role has exactly the permissions listed here and nothing else.
 """
 

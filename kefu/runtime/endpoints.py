@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
-STORES = "kefu.rasa_addons.conversation_stores"
+STORES = "kefu.runtime.conversation_stores"
 
 
 def tracker_store(settings: Settings) -> dict[str, Any]:
@@ -39,9 +39,9 @@ def event_broker(settings: Settings) -> dict[str, Any] | None:
     """The project's broker, always: it derives analytics (to RabbitMQ with ``RABBITMQ_URL``, else to the
     database) and, with ``RABBITMQ_URL``, forwards conversation events to Rasa's RabbitMQ broker
     (exchange ``rasa-exchange``, durable queue ``rasa_events``). See
-    :mod:`kefu.rasa_addons.analytics_broker`; the URL is read from the settings, never written here."""
+    :mod:`kefu.runtime.analytics_broker`; the URL is read from the settings, never written here."""
     return {
-        "type": "kefu.rasa_addons.analytics_broker.AnalyticsEventBroker",
+        "type": "kefu.runtime.analytics_broker.AnalyticsEventBroker",
         "exchange_name": "rasa-exchange",
         "queues": ["rasa_events"],
     }
@@ -59,7 +59,7 @@ def read_endpoints(endpoints_file: str | None, settings: Settings | None = None)
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
-    from kefu.rasa_addons.action_endpoint import ActionServerEndpoint
+    from kefu.runtime.action_endpoint import ActionServerEndpoint
 
     settings = settings or get_settings()
     endpoints = (_RASA_READ_ENDPOINTS or AvailableEndpoints.read_endpoints)(endpoints_file)
@@ -104,7 +104,7 @@ def install() -> None:
 
 
 def _tracker_store_without_fallback(store: Any, domain: Any) -> Any:
-    from kefu.rasa_addons.conversation_stores import MemoryTrackerStore
+    from kefu.runtime.conversation_stores import MemoryTrackerStore
 
     if store is None:
         return MemoryTrackerStore(domain)

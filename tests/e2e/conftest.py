@@ -123,7 +123,7 @@ def assistant(tmp_path_factory, wechat_standin) -> Assistant:
         "TF_CPP_MIN_LOG_LEVEL": "2",
         # A window of about two turns (the default is 60 events, about ten): every conversation here
         # longer than that reaches the processor cut behind a restored state, forms included, so the
-        # whole suite also tests kefu/rasa_addons/tracker_window.py.
+        # whole suite also tests kefu/runtime/tracker_window.py.
         "TRACKER_WINDOW_EVENTS": "12",
         # Both WeChat channels on, talking to the stand-in (tests/e2e/test_wechat.py).
         **assistant_env(wechat_standin),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from kefu.rasa_addons.action_endpoint import APOLOGY
+from kefu.runtime.action_endpoint import APOLOGY
 from tests.e2e.conftest import ACTION_SECRET
 
 pytestmark = pytest.mark.e2e

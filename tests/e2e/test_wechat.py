@@ -11,7 +11,7 @@ import uuid
 import pytest
 import requests
 
-from kefu.rasa_addons.action_endpoint import KEEPALIVE_SECONDS
+from kefu.runtime.action_endpoint import KEEPALIVE_SECONDS
 from kefu.security.tokens import issue_customer_token
 from tests.e2e.conftest import TOKEN_SECRET
 from tests.e2e.test_handoff import Admin, new_agent

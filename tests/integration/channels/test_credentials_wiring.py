@@ -13,15 +13,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from kefu.rasa_addons.rest_channel import RestInput
-from kefu.rasa_addons.socketio_channel import SocketIOInput
+from kefu.channels.rest import RestInput
+from kefu.channels.socketio import SocketIOInput
 
 pytestmark = pytest.mark.integration
 
 PROJECT_CREDENTIALS = Path(__file__).resolve().parents[3] / "credentials.yml"
 CREDENTIALS = """\
-kefu.rasa_addons.rest_channel.RestInput: {}
-kefu.rasa_addons.socketio_channel.SocketIOInput:
+kefu.channels.rest.RestInput: {}
+kefu.channels.socketio.SocketIOInput:
   user_message_evt: user_uttered
   bot_message_evt: bot_uttered
   session_persistence: true

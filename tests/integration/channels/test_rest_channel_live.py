@@ -13,12 +13,12 @@ import pytest
 import pytest_asyncio
 from rasa.core.channels.rest import RestInput as StockRestInput
 
-from kefu.rasa_addons.message_guard import (
+from kefu.channels.message_guard import (
     EMPTY_MESSAGE_REPLY,
     TOO_LONG_MESSAGE_REPLY,
     UNREADABLE_MESSAGE_REPLY,
 )
-from kefu.rasa_addons.rest_channel import RestInput
+from kefu.channels.rest import RestInput
 from kefu.security.conversation_access import KEY_HEADER
 from kefu.security.tokens import issue_customer_token
 

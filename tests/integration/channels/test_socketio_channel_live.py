@@ -11,9 +11,9 @@ import pytest
 import socketio
 from rasa.core.channels.socketio import SocketIOInput as StockSocketIOInput
 
-from kefu.rasa_addons.message_guard import EMPTY_MESSAGE_REPLY, TOO_LONG_MESSAGE_REPLY
-from kefu.rasa_addons.socketio_channel import SocketIOInput
-from kefu.rasa_addons.socketio_events import SESSION_REFUSED_REPLY
+from kefu.channels.message_guard import EMPTY_MESSAGE_REPLY, TOO_LONG_MESSAGE_REPLY
+from kefu.channels.socketio import SocketIOInput
+from kefu.channels.socketio_events import SESSION_REFUSED_REPLY
 from tests.integration.channels.conftest import ChatClient
 
 pytestmark = pytest.mark.integration

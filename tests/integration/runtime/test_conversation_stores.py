@@ -18,7 +18,7 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from kefu.rasa_addons.conversation_stores import RedisConversationStore, RedisTicketLockStore
+from kefu.runtime.conversation_stores import RedisConversationStore, RedisTicketLockStore
 from kefu.runtime.redis import RedisUnavailable, check_redis
 from kefu.settings import Settings
 

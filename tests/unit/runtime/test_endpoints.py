@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.rasa_addons.action_endpoint import ActionServerEndpoint
 from kefu.runtime import endpoints
+from kefu.runtime.action_endpoint import ActionServerEndpoint
 from kefu.settings import Settings
 
-STORES = "kefu.rasa_addons.conversation_stores"
+STORES = "kefu.runtime.conversation_stores"
 
 
 def test_without_redis_conversations_stay_in_memory():

@@ -1,0 +1,480 @@
+"""The HTTP API of the Python SDK (``longtang_sdk``), under ``/webhooks/sdk``.
+
+- ``POST /webhooks/sdk/sessions`` ``{"user_id"?, "channel"?, "context"?}`` starts a conversation
+  and answers 201 with the session, whose ``session_id`` is the Rasa sender id. The session
+  (user id, channel, context, calling application) is recorded by the server as the
+  conversation's owner (:mod:`kefu.security.conversation_access`), never read back from message
+  metadata, and is passed as ``metadata.sdk_session`` with every message.
+- ``GET /webhooks/sdk/sessions/<id>`` answers the session, 404 when it is unknown.
+- ``POST /webhooks/sdk/sessions/<id>/messages`` ``{"text", "intent_filter"?, "metadata"?,
+  "message_id"?}`` answers ``{"messages": [...], "intent": {"name", "confidence"}, "entities": [...],
+  "source": {"type", "id", "title", "score"} | null, ...}``. ``intent_filter`` travels as
+  ``metadata.intent_filter`` to :class:`kefu.nlu.intent_filter.IntentFilter`. A
+  ``message_id`` already in the conversation is answered from it, not processed again, so that a
+  client may retry safely.
+
+Only the application that created a session may use it: the API key is the session's proof (the
+REST and socket.io channels can't reach it). The calling application authenticates with
+``Authorization: Bearer <key>`` or ``X-API-Key: <key>``, checked against ``SDK_API_KEYS``
+(settings ``sdk_api_keys``); with none configured any key is accepted, which production mode
+refuses. Rate limits (:mod:`kefu.security.ratelimit`): every request counts against its API key
+(``SDK_RATE_PER_MINUTE``, or per client address without keys), and every message against its
+session as a chat sender (``CHAT_RATE_PER_MINUTE``); over a limit the answer is 429 with
+``Retry-After``. A body over ``MAX_BODY_BYTES`` or metadata over ``MAX_METADATA_BYTES`` is 413;
+metadata loses the reserved keys (``sdk_session``, ...). Errors are JSON
+``{"error": "<中文> <English>", "code": ...}`` with 400, 401, 404, 413, 429 or 503.
+
+credentials.yml::
+
+    kefu.channels.sdk.SdkInput: {}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.shared.core.events import BotUttered, Event, UserUttered
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from kefu.channels.message_guard import MetadataRefused, checked_max_chars, client_metadata, guard_message
+from kefu.nlu.intent_filter import METADATA_KEY as INTENT_FILTER_KEY
+from kefu.security.conversation_access import ConversationOwner, OwnerRegistry, get_owner_registry
+from kefu.security.ratelimit import RateLimiter, client_ip, get_rate_limiter
+from kefu.settings import SettingsError, get_settings
+
+logger = logging.getLogger(__name__)
+
+OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+
+SESSION_KEY = "sdk_session"
+MAX_BODY_BYTES = 64 * 1024
+MAX_METADATA_BYTES = 8 * 1024
+MAX_CONTEXT_BYTES = 16 * 1024
+MAX_FIELD_CHARS = 255
+MAX_INTENT_FILTER = 50
+MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+DEVELOPMENT_APP = "development"
+
+
+class SdkRequestError(ValueError):
+    """A request the API refuses; ``status`` and ``code`` say how, the message says why in both languages."""
+
+    def __init__(
+        self, message: str, status: int = 400, code: str = "bad_request", retry_after: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    def as_response(self) -> HTTPResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
+        if self.retry_after is not None:
+            headers = {"Retry-After": str(self.retry_after)}
+        return response.json({"error": str(self), "code": self.code}, status=self.status, headers=headers)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A well-formed ``POST /sessions`` body."""
+
+    user_id: str | None = None
+    channel: str = "api"
+    context: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A well-formed ``POST /sessions/<id>/messages`` body."""
+
+    text: str
+    message_id: str
+    intent_filter: list[str] | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+def _json_object(body: bytes, example: str, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    if len(body) > max_bytes:
+        raise SdkRequestError(
+            f"请求体超过 {max_bytes} 字节。 The request body is larger than {max_bytes} bytes.",
+            413,
+            "too_large",
+        )
+    try:
+        payload = json.loads(body or b"{}")
+    except (ValueError, RecursionError) as exc:
+        raise SdkRequestError("请求体不是合法的 JSON。 The request body is not valid JSON.") from exc
+    if not isinstance(payload, dict):
+        raise SdkRequestError(
+            f"请求体必须是 JSON 对象，例如 {example}。 The request body must be a JSON object."
+        )
+    return payload
+
+
+def _optional_text(payload: Mapping[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_FIELD_CHARS:
+        raise SdkRequestError(
+            f"{key} 字段必须是不超过 {MAX_FIELD_CHARS} 个字符的非空字符串。 "
+            f'The field "{key}", when given, must be a non-empty string of at most {MAX_FIELD_CHARS} '
+            "characters."
+        )
+    return value
+
+
+def _object(payload: Mapping[str, Any], key: str, max_bytes: int) -> dict[str, Any]:
+    value = payload.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise SdkRequestError(
+            f'{key} 字段必须是 JSON 对象。 The field "{key}", when given, must be a JSON object.'
+        )
+    try:
+        return client_metadata(value, max_bytes, key)
+    except MetadataRefused as error:
+        raise SdkRequestError(
+            str(error), error.status, "too_large" if error.status == 413 else "bad_request"
+        ) from error
+
+
+def parse_session_body(body: bytes, max_body_bytes: int = MAX_BODY_BYTES) -> NewSession:
+    """The session a create request asks for; raises :class:`SdkRequestError` when it is malformed."""
+    payload = _json_object(body, '{"user_id": "user_123", "channel": "web"}', max_body_bytes)
+    return NewSession(
+        user_id=_optional_text(payload, "user_id"),
+        channel=_optional_text(payload, "channel") or "api",
+        context=_object(payload, "context", MAX_CONTEXT_BYTES),
+    )
+
+
+def parse_message_body(
+    body: bytes, max_body_bytes: int = MAX_BODY_BYTES, max_metadata_bytes: int = MAX_METADATA_BYTES
+) -> NewMessage:
+    """The message a send request carries, its metadata without the reserved keys; raises
+    :class:`SdkRequestError` when it is malformed or too large."""
+    payload = _json_object(body, '{"text": "你好"}', max_body_bytes)
+    text = payload.get("text")
+    if not isinstance(text, str):
+        raise SdkRequestError('text 字段必须是字符串。 The field "text" is required and must be a string.')
+    intent_filter = payload.get("intent_filter")
+    if intent_filter is not None and (
+        not isinstance(intent_filter, list)
+        or len(intent_filter) > MAX_INTENT_FILTER
+        or not all(isinstance(i, str) and i.strip() for i in intent_filter)
+    ):
+        raise SdkRequestError(
+            f'intent_filter 必须是最多 {MAX_INTENT_FILTER} 个意图名的列表，例如 ["query_order"]。 '
+            f'The field "intent_filter", when given, must be a list of at most {MAX_INTENT_FILTER} intent '
+            'names such as ["query_order"].'
+        )
+    message_id = payload.get("message_id")
+    if message_id is None:
+        message_id = uuid.uuid4().hex
+    elif not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
+        raise SdkRequestError(
+            "message_id 必须是 1-64 个字母、数字或 _ . : - 。 "
+            'The field "message_id", when given, must be 1-64 letters, digits or _ . : -.'
+        )
+    return NewMessage(
+        text=text,
+        message_id=message_id,
+        intent_filter=intent_filter or None,
+        metadata=_object(payload, "metadata", max_metadata_bytes),
+    )
+
+
+def api_key_of(request: Request) -> str | None:
+    """The API key a request carries in ``Authorization: Bearer`` or ``X-API-Key``."""
+    authorization = request.headers.get("Authorization") or ""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    key = request.headers.get("X-API-Key")
+    return key.strip() if key and key.strip() else None
+
+
+def application_of(key: str | None, keys: Mapping[str, str]) -> str:
+    """The name of the application ``key`` belongs to; raises a 401 :class:`SdkRequestError` otherwise.
+
+    With no keys configured (development) every caller is the application ``"development"``.
+    """
+    if not keys:
+        return DEVELOPMENT_APP
+    if key:
+        for known, app in keys.items():
+            if hmac.compare_digest(key.encode("utf-8"), known.encode("utf-8")):
+                return app
+    raise SdkRequestError(
+        "缺少或无效的 API 密钥。 A valid API key is required: send it as `Authorization: Bearer <key>` "
+        "or `X-API-Key: <key>`.",
+        401,
+        "unauthorized",
+    )
+
+
+def bot_messages(event: BotUttered) -> list[dict[str, Any]]:
+    """A logged bot utterance as the messages the channel sent for it (text parts, then the rest)."""
+    data = {k: v for k, v in (event.data or {}).items() if v is not None}
+    messages: list[dict[str, Any]] = []
+    if event.text and data.get("buttons"):
+        messages.append({"text": event.text, "buttons": data["buttons"]})
+    elif event.text:
+        messages.extend({"text": part} for part in event.text.strip().split("\n\n"))
+    messages.extend({key: data[key]} for key in ("custom", "image", "attachment") if data.get(key))
+    return messages
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A customer message found in a conversation, with what the assistant answered to it."""
+
+    intent: dict[str, Any] | None
+    entities: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def find_turn(events: Iterable[Event], message_id: str) -> Turn | None:
+    """The turn of the customer message ``message_id``, or None when it is not in ``events``."""
+    turn: Turn | None = None
+    for event in events:
+        if isinstance(event, UserUttered):
+            if turn is not None:
+                break
+            if event.message_id == message_id:
+                turn = Turn(intent_of(event), entities_of(event), [])
+        elif turn is not None and isinstance(event, BotUttered):
+            turn.messages.extend(bot_messages(event))
+    return turn
+
+
+def intent_of(event: UserUttered) -> dict[str, Any] | None:
+    name = (event.intent or {}).get("name")
+    if not name:
+        return None
+    return {"name": name, "confidence": float((event.intent or {}).get("confidence") or 0.0)}
+
+
+def entities_of(event: UserUttered) -> list[dict[str, Any]]:
+    keys = ("entity", "value", "start", "end")
+    return [{k: e[k] for k in keys if k in e} for e in event.entities or [] if isinstance(e, dict)]
+
+
+def answer_source(messages: Iterable[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The source of the answer: the last ``{"custom": {"source": {...}}}`` the assistant sent."""
+    source = None
+    for message in messages:
+        custom = message.get("custom")
+        if isinstance(custom, dict) and isinstance(custom.get("source"), dict):
+            source = custom["source"]
+    return source
+
+
+def reply_body(session_id: str, message_id: str, turn: Turn, replayed: bool = False) -> dict[str, Any]:
+    """The JSON answer to a message."""
+    return {
+        "session_id": session_id,
+        "message_id": message_id,
+        "messages": turn.messages,
+        "intent": turn.intent,
+        "entities": turn.entities,
+        "source": answer_source(turn.messages),
+        "replayed": replayed,
+    }
+
+
+class SdkInput(InputChannel):
+    """The SDK's REST API: sessions and messages, authenticated by API key."""
+
+    def __init__(
+        self,
+        api_keys: Mapping[str, str] | None = None,
+        max_message_chars: int | None = None,
+        rate_per_minute: int | None = None,
+        chat_rate_per_minute: int | None = None,
+        limiter: RateLimiter | None = None,
+        owners: OwnerRegistry | None = None,
+    ) -> None:
+        settings = get_settings()
+        self.owners = owners or get_owner_registry()  # who owns each conversation
+        self.max_body_bytes = settings.max_body_bytes
+        self.max_metadata_bytes = settings.max_metadata_bytes
+        self.rate_per_minute = settings.sdk_rate_per_minute if rate_per_minute is None else rate_per_minute
+        self.chat_rate_per_minute = (
+            settings.chat_rate_per_minute if chat_rate_per_minute is None else chat_rate_per_minute
+        )
+        self.limiter = limiter or get_rate_limiter()
+        self.api_keys = dict(settings.sdk_api_keys if api_keys is None else api_keys)
+        if settings.production and not self.api_keys:
+            raise SettingsError(
+                "SDK_API_KEYS is empty: in production the SDK channel needs the API keys of the "
+                "applications allowed to use it (name:key,name:key), or remove it from credentials.yml"
+            )
+        limit = settings.max_message_chars if max_message_chars is None else max_message_chars
+        self.max_message_chars = checked_max_chars(limit)
+
+    @classmethod
+    def name(cls) -> str:
+        return "sdk"
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> SdkInput:
+        return cls(**(credentials or {}))
+
+    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        """``GET /``, ``POST /sessions``, ``GET /sessions/<id>`` and ``POST /sessions/<id>/messages``."""
+        api = Blueprint("kefu_sdk_api")
+
+        @api.route("/", methods=["GET"])
+        async def health(_: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @api.route("/sessions", methods=["POST"])
+        async def create_session(request: Request) -> HTTPResponse:
+            try:
+                app = application_of(api_key_of(request), self.api_keys)
+                await self._rate_limit(request, app)
+                new = parse_session_body(request.body, self.max_body_bytes)
+                agent = _ready_agent(request)
+            except SdkRequestError as error:
+                return error.as_response()
+            record = {
+                "session_id": uuid.uuid4().hex,
+                "user_id": new.user_id,
+                "channel": new.channel,
+                "context": new.context,
+                "app": app,
+                "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            }
+            session_id = record["session_id"]
+            try:
+                owner = ConversationOwner(self.name(), app=app, session=record)
+                if not await self.owners.add(session_id, owner):
+                    raise RuntimeError(f"the new session id {session_id} is taken")
+                async with agent.lock_store.lock(session_id):
+                    tracker = await agent.processor.fetch_tracker_with_initial_session(
+                        session_id, CollectingOutputChannel(), {SESSION_KEY: record}
+                    )
+                    await agent.processor.save_tracker(tracker)
+            except Exception:
+                logger.exception("Failed to create an SDK session for application %s.", app)
+                return _internal_error("助手创建会话时出错。 The assistant failed to create the session.")
+            logger.debug("SDK session %s created for application %s.", session_id, app)
+            return response.json(_public(record), status=201)
+
+        @api.route("/sessions/<session_id:str>", methods=["GET"])
+        async def get_session(request: Request, session_id: str) -> HTTPResponse:
+            try:
+                app = application_of(api_key_of(request), self.api_keys)
+                await self._rate_limit(request, app)
+                agent = _ready_agent(request)
+                record, _ = await self._session(agent, session_id, app)
+            except SdkRequestError as error:
+                return error.as_response()
+            return response.json(_public(record))
+
+        @api.route("/sessions/<session_id:str>/messages", methods=["POST"])
+        async def send_message(request: Request, session_id: str) -> HTTPResponse:
+            try:
+                app = application_of(api_key_of(request), self.api_keys)
+                await self._rate_limit(request, app, session_id)
+                message = parse_message_body(request.body, self.max_body_bytes, self.max_metadata_bytes)
+                agent = _ready_agent(request)
+                record, events = await self._session(agent, session_id, app)
+            except SdkRequestError as error:
+                return error.as_response()
+
+            earlier = find_turn(events, message.message_id)
+            if earlier is not None:
+                return response.json(reply_body(session_id, message.message_id, earlier, replayed=True))
+            polite = guard_message(message.text, self.max_message_chars)
+            if polite is not None:
+                turn = Turn(None, [], [{"text": polite}])
+                return response.json(reply_body(session_id, message.message_id, turn))
+
+            metadata = {**message.metadata, SESSION_KEY: record}
+            if message.intent_filter:
+                metadata[INTENT_FILTER_KEY] = message.intent_filter
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(
+                        message.text,
+                        collector,
+                        session_id,
+                        input_channel=self.name(),
+                        message_id=message.message_id,
+                        metadata=metadata,
+                    )
+                )
+            except Exception:
+                logger.exception("Failed to handle an SDK message in session %s.", session_id)
+                return _internal_error("助手处理消息时出错。 The assistant failed to handle the message.")
+            tracker = await agent.tracker_store.retrieve(session_id)
+            handled = find_turn(tracker.events if tracker else [], message.message_id)
+            messages = [{k: v for k, v in m.items() if k != "recipient_id"} for m in collector.messages]
+            turn = Turn(handled.intent if handled else None, handled.entities if handled else [], messages)
+            return response.json(reply_body(session_id, message.message_id, turn))
+
+        return api
+
+    async def _rate_limit(self, request: Request, app: str, session_id: str | None = None) -> None:
+        """Counts the request against its application (its client address in development, where
+        every caller is the same application) and a message against its session."""
+        caller = f"app:{app}" if self.api_keys else f"ip:{client_ip(request)}"
+        decision = await self.limiter.hit(f"sdk-{caller}", self.rate_per_minute)
+        if decision.allowed and session_id is not None:
+            decision = await self.limiter.hit(f"chat-sender:{session_id}", self.chat_rate_per_minute)
+        if not decision.allowed:
+            raise SdkRequestError(
+                f"请求过于频繁，请{decision.retry_after}秒后再试。 Too many requests; retry after "
+                f"{decision.retry_after} s.",
+                429,
+                "rate_limited",
+                retry_after=decision.retry_after,
+            )
+
+    async def _session(self, agent: Any, session_id: str, app: str) -> tuple[dict[str, Any], list[Event]]:
+        """The session record and events of ``session_id``; a 404 unless ``app`` created it here."""
+        owner = await self.owners.get(session_id)
+        if owner is None or owner.channel != self.name() or owner.session is None or owner.app != app:
+            raise SdkRequestError(
+                "会话不存在，请先创建会话。 No such session: create one with POST /webhooks/sdk/sessions.",
+                404,
+                "not_found",
+            )
+        tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
+        return owner.session, list(tracker.events) if tracker else []
+
+
+def _ready_agent(request: Request) -> Any:
+    agent = getattr(request.app.ctx, "agent", None)
+    if agent is None or not agent.is_ready():
+        raise SdkRequestError(
+            "助手尚未就绪，请稍后再试。 The assistant has no model loaded yet; try again shortly.",
+            503,
+            "unavailable",
+        )
+    return agent
+
+
+def _internal_error(message: str) -> HTTPResponse:
+    return response.json({"error": message, "code": "internal"}, status=500)
+
+
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A session as the API shows it (the calling application's name stays inside)."""
+    return {k: record.get(k) for k in ("session_id", "user_id", "channel", "context", "created_at")}

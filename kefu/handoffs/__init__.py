@@ -1,0 +1,1 @@
+"""Handing a conversation over to a human: agent hours and the handoff desk. Importable without Rasa."""

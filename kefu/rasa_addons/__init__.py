@@ -1,1 +1,0 @@
-"""Custom Rasa components and channels, referenced from config.yml and credentials.yml."""
