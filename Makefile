@@ -17,7 +17,7 @@ export TF_CPP_MIN_LOG_LEVEL ?= 2
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 
 # What the model is made of: a change to any of these retrains it.
-NLU_COMPONENTS := $(addprefix kefu/nlu/,text_normalizer.py dense_featurizer.py \
+NLU_COMPONENTS := $(addprefix kefu/nlu/,component.py text_normalizer.py dense_featurizer.py \
 	linear_classifier.py context_rewriter.py intent_filter.py) kefu/context.py
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
 	$(NLU_COMPONENTS) kefu/text.py kefu/knowledge/embeddings.py

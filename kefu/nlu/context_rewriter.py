@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -26,10 +26,11 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from kefu.context import ContextRule, rewrite_intent
+from kefu.nlu.component import Component
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class ContextualIntentRewriter(GraphComponent):
+class ContextualIntentRewriter(Component):
     """Applies the first matching :class:`kefu.context.ContextRule` to a message's intent."""
 
     @staticmethod
@@ -41,13 +42,7 @@ class ContextualIntentRewriter(GraphComponent):
         self.rules = [ContextRule.from_config(rule) for rule in config.get("rules") or []]
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> ContextualIntentRewriter:
+    def build(cls, config: dict, storage: ModelStorage, resource: Resource, context: ExecutionContext) -> Any:
         return cls(config)
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker | None = None) -> List[Message]:

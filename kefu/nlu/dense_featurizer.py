@@ -5,20 +5,20 @@ from __future__ import annotations
 from typing import Any, Dict, List
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
-from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from kefu.knowledge.embeddings import Embedder, get_embedder
+from kefu.nlu.component import Component, MessageProcessor
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+class SentenceEmbeddingFeaturizer(MessageProcessor, DenseFeaturizer, Component):
     """Adds one sentence-level feature vector per message (``embedder``: a ``KB_EMBEDDER`` value).
 
     Only sentence features: intent classification uses them beside the sparse n-gram
@@ -34,14 +34,8 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         self._embedder = embedder
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> SentenceEmbeddingFeaturizer:
-        return cls(config, execution_context.node_name)
+    def build(cls, config: dict, storage: ModelStorage, resource: Resource, context: ExecutionContext) -> Any:
+        return cls(config, context.node_name)
 
     @classmethod
     def validate_config(cls, config: Dict[str, Any]) -> None:
@@ -53,10 +47,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         if self._embedder is None:
             self._embedder = get_embedder(self._config["embedder"])
         return self._embedder
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
 
     def process(self, messages: List[Message]) -> List[Message]:
         todo = [m for m in messages if isinstance(m.get(TEXT), str)]

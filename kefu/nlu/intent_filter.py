@@ -22,12 +22,9 @@ FallbackClassifier in config.yml::
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List
+from typing import Any, List
 
-from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import (
     INTENT,
     INTENT_NAME_KEY,
@@ -36,6 +33,8 @@ from rasa.shared.nlu.constants import (
     PREDICTED_CONFIDENCE_KEY,
 )
 from rasa.shared.nlu.training_data.message import Message
+
+from kefu.nlu.component import Component
 
 logger = logging.getLogger(__name__)
 
@@ -78,18 +77,8 @@ def filter_intents(message: Message, allowed: frozenset[str]) -> None:
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
-class IntentFilter(GraphComponent):
+class IntentFilter(Component):
     """Applies ``metadata.intent_filter`` to the intent the classifiers before it predicted."""
-
-    @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> IntentFilter:
-        return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:

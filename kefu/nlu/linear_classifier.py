@@ -12,7 +12,7 @@ import logging
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
-from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
@@ -22,11 +22,13 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy import sparse
 
+from kefu.nlu.component import Component
+
 logger = logging.getLogger(__name__)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
-class LinearIntentClassifier(IntentClassifier, GraphComponent):
+class LinearIntentClassifier(IntentClassifier, Component):
     """Multinomial logistic regression on ``[tfidf(sparse) | dense_weight * dense]``."""
 
     @staticmethod
@@ -46,14 +48,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self.weights = weights
 
     @classmethod
-    def create(
-        cls,
-        config: Dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> LinearIntentClassifier:
-        return cls(config, model_storage, resource)
+    def build(cls, config: dict, storage: ModelStorage, resource: Resource, context: ExecutionContext) -> Any:
+        return cls(config, storage, resource)
 
     @classmethod
     def load(
