@@ -25,6 +25,7 @@ RESPONSES = (
     "utter_product_compare",
     "utter_product_fact",
     "utter_product_no_info",
+    "utter_product_no_info_near",
     "utter_product_no_warranty",
     "utter_product_presale",
     "utter_product_price",

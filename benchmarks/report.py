@@ -399,6 +399,14 @@ def _presales(results: dict[str, Any], lines: list[str]) -> None:
     ]
     for kind, figures in section["accuracy_by_kind"].items():
         lines.append(f"| {kind} | {figures['questions']} | {figures['accuracy']:.3f} |")
+    if "second_set" in section:
+        second = section["second_set"]
+        lines += [
+            "",
+            f"A second held-out set ({second['dataset']}, {second['questions']} questions, written later and "
+            f"never used to choose anything): overall {second['accuracy']:.3f}, made-up answers "
+            f"{second['made_up_share']:.3f} of {second['unanswerable_questions']}.",
+        ]
     if "nlu_routed" in section:
         routed = section["nlu_routed"]
         lines += [

@@ -67,7 +67,7 @@ def run_section(name: str, results: dict[str, Any], data_dir: Path, smoke: bool)
     if name == "presales":
         from benchmarks import presales
 
-        return presales.run()
+        return presales.run_all()
     if name == "serving":
         from benchmarks import serving
 

@@ -45,6 +45,12 @@ def no_info(product: Product, topic: str) -> ProductAnswer:
     )
 
 
+def no_info_near(product: Product, facts: list[tuple[str, str]]) -> ProductAnswer:
+    """No answer to the question, with the facts that come near it (so the customer can judge)."""
+    values = {"product": product.name, "facts": "；".join(f"{key}：{value}" for key, value in facts)}
+    return ProductAnswer("no_info", "utter_product_no_info_near", values, (), product.sku)
+
+
 def returns_text(product: Product) -> str:
     text = {
         Returnable.YES: "支持签收后7天无理由退货（商品未使用、吊牌完好、包装齐全）",

@@ -81,7 +81,23 @@ COLUMN_ASPECTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 # Everyday words for a spec, and the spec keys of the catalog they may be answered from.
 SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("防水", "游泳", "泡水", "淋雨", "下水", "洗澡", "潜水", "进水", "防汗"), ("防水",)),
-    (("续航", "电池", "待机", "用多久", "充一次", "能用几天", "电量", "用几天", "用几个小时"), ("续航",)),
+    (
+        (
+            "续航",
+            "电池",
+            "待机",
+            "用多久",
+            "充一次",
+            "能用几天",
+            "电量",
+            "用几天",
+            "用几个小时",
+            "听多久",
+            "能撑多久",
+            "一次能用",
+        ),
+        ("续航",),
+    ),
     (("快充", "充电", "充满"), ("充电", "快充", "接口")),
     (("降噪",), ("降噪",)),
     (("蓝牙", "连手机", "连电脑", "连接", "有线", "无线", "串联"), ("蓝牙", "连接")),
@@ -101,6 +117,9 @@ SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
             "绒",
             "不锈钢",
             "乳胶",
+            "硅油",
+            "防腐剂",
+            "添加剂",
         ),
         ("材质", "面料", "成分", "主要成分", "填充", "鞋面", "鞋底"),
     ),
@@ -112,7 +131,24 @@ SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("保温", "保冷", "多久凉", "冰的"), ("保温", "保冷")),
     (("微波炉", "牛奶", "碳酸", "注意"), ("注意",)),
     (("屏幕", "显示屏", "多大屏"), ("屏幕",)),
-    (("功能", "nfc", "血氧", "心率", "睡眠", "公交卡", "运动模式", "豆浆", "果汁", "预约"), ("功能",)),
+    (
+        (
+            "功能",
+            "nfc",
+            "血氧",
+            "心率",
+            "睡眠",
+            "公交卡",
+            "公交",
+            "刷卡",
+            "门禁",
+            "运动模式",
+            "豆浆",
+            "果汁",
+            "预约",
+        ),
+        ("功能",),
+    ),
     (("兼容", "苹果", "安卓", "iphone", "ios", "mac", "ipad", "windows"), ("兼容",)),
     (("保质期", "过期", "放多久", "能放多久", "储存", "保存", "冷藏", "开封后"), ("保质期", "储存")),
     (("产地", "哪里产", "哪产的", "哪里的", "进口", "国产"), ("产地",)),
@@ -140,13 +176,19 @@ SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("温度", "多冷", "零下", "暖和", "保暖", "冷不冷"), ("适用温度", "温度", "填充")),
     (("功率", "瓦数", "多少瓦", "费电", "耗电"), ("功率",)),
     (("噪音", "吵", "声音大", "分贝", "静音"), ("噪音",)),
-    (("尺寸", "多长", "多宽", "多高", "长宽", "规格", "多大的"), ("尺寸", "被套尺寸", "裤长", "规格")),
+    (
+        ("尺寸", "多长", "多宽", "多高", "长宽", "规格", "多大的", "多大"),
+        ("尺寸", "被套尺寸", "裤长", "规格"),
+    ),
     (("版型", "宽松", "修身", "落肩"), ("版型",)),
     (("香型", "香味", "味道", "什么味", "香不香"), ("香型",)),
     (("表带", "换表带"), ("表带",)),
-    (("轴", "键", "背光", "热插拔"), ("轴体", "键数", "背光", "热插拔")),
+    (("轴",), ("轴体",)),
+    (("几个键", "多少键", "几键", "键数", "多少个键"), ("键数",)),
+    (("背光", "灯光", "rgb", "发光"), ("背光",)),
+    (("热插拔",), ("热插拔",)),
     (("烘焙", "酸", "苦"), ("烘焙度",)),
-    (("蛋白", "无谷", "喂多少", "喂食", "一天喂"), ("蛋白质", "无谷", "喂食建议")),
+    (("蛋白", "无谷", "谷物", "含谷", "喂多少", "喂食", "一天喂"), ("蛋白质", "无谷", "喂食建议")),
     (("有效期", "提现", "分次", "多次用", "怎么用"), ("有效期", "使用", "注意")),
     (("飞机", "登机", "高铁"), ("容量",)),
     (("防摔", "摔"), ("防摔",)),
@@ -161,7 +203,8 @@ SPEC_WORDS: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
     (("认证", "有机"), ("认证",)),
     (("品种",), ("品种",)),
     (("定时",), ("定时",)),
-    (("加热", "内胆", "涂层", "不粘"), ("加热", "内胆", "材质")),
+    (("加热", "ih", "电磁加热"), ("加热",)),
+    (("内胆", "涂层", "不粘"), ("内胆", "材质")),
     (("款式", "中筒", "短袜"), ("款式",)),
 )
 SUMMARY_WORDS = (
@@ -220,7 +263,23 @@ def spec_keys_asked(text: str, product: Product) -> tuple[list[str], bool]:
             grams = [term] if term.isascii() else [term[i : i + 3] for i in range(len(term) - 2)]
             if any(gram in hay for gram in grams) and not term.isdigit():
                 return [key], True
+    shared = [(len(_pairs(key + value) & _pairs(hay)), key) for key, value in product.facts]
+    best = max(shared, default=(0, ""))
+    if best[0]:
+        return [best[1]], True  # two characters of a fact in the question: "有酒精吗" and 无酒精
     return [], asked
+
+
+# Two characters that say nothing about which fact a question is about.
+_COMMON_PAIRS = frozenset(
+    {"可以", "不可", "支持", "建议", "不能", "以上", "以下", "左右", "一个", "适合", "使用"}
+)
+
+
+def _pairs(text: str) -> set[str]:
+    """The two-character runs of the Chinese words in ``text``, without the common ones."""
+    words = re.findall(r"[\u4e00-\u9fff]{2,}", compact(text))
+    return {word[i : i + 2] for word in words for i in range(len(word) - 1)} - _COMMON_PAIRS
 
 
 def budget_in(text: str) -> Budget | None:
@@ -267,6 +326,22 @@ def asks_about_order(text: str) -> bool:
     """Whether the customer speaks of a product they bought ("我买的那个空气炸锅")."""
     hay = compact(text)
     return any(word in hay for word in ORDERED_WORDS)
+
+
+# What is left of a question without its cue words names the thing asked about: "冰箱有现货吗" -> 冰箱.
+_FILLERS = re.compile(
+    r"你们|你家的?|店里|贵店|请问|我想|想要|想问|有没有|有木有|有|卖|吗|呢|啊|呀|么|嘛|的|这个|那个|这款|那款|一下|"
+    r"怎么卖|怎么样|多少|能|可以|是|不|什么|啥|哪|几|还|现在|要|买|问|个|款|种|了|和|跟|给|吧|[\u4e00-\u9fff]{1,2}色|[a-z0-9]+码"
+)
+
+
+def names_a_thing(text: str) -> bool:
+    """Whether the question, without its cue words, still names something ("小米手机多少钱")."""
+    hay = compact(text)
+    cues = [w for _, words in COLUMN_ASPECTS for w in words] + [w for ws, _ in SPEC_WORDS for w in ws]
+    for word in sorted({*cues, *SUMMARY_WORDS}, key=len, reverse=True):
+        hay = hay.replace(word, "")
+    return len(re.findall(r"[\u4e00-\u9fff]", _FILLERS.sub("", hay))) >= 2
 
 
 def wants_summary(text: str) -> bool:

@@ -13,13 +13,23 @@ import threading
 from typing import Callable, Protocol
 
 from kefu.catalog import advice
-from kefu.catalog.answers import NO_FACT, ProductAnswer, fact_answer, no_info, product_button, returns_text
+from kefu.catalog.answers import (
+    NO_FACT,
+    ProductAnswer,
+    fact_answer,
+    no_info,
+    no_info_near,
+    product_button,
+    returns_text,
+)
+from kefu.catalog.coverage import leaves_open
 from kefu.catalog.matcher import Mention, ProductMatcher, compact
 from kefu.catalog.questions import (
     asks_about_order,
     budget_in,
     column_aspect,
     height_in,
+    names_a_thing,
     option_named,
     spec_keys_asked,
     wants_summary,
@@ -114,9 +124,8 @@ class CatalogService:
             )
         sku = singles[0] if singles else current_sku
         if sku is None:
-            return ProductAnswer(
-                "unknown_product" if _names_something(rest) else "which", _UNKNOWN[_names_something(rest)]
-            )
+            named = _names_something(rest) or names_a_thing(rest)
+            return ProductAnswer("unknown_product" if named else "which", _UNKNOWN[named])
         if not singles and _names_something(rest):
             return ProductAnswer("unknown_product", "utter_product_unknown")
         product = self.catalog.get(sku)  # live: stock and price as they are now
@@ -169,7 +178,8 @@ class CatalogService:
         option = option_named(rest, product)
         if aspect == "size" or (height_in(rest) and any(product.spec(k) for k in SIZE_SPECS)):
             return self._size(product, rest)
-        if aspect in ("stock", "presale") or (aspect is None and option is not None):
+        keys, asked = spec_keys_asked(rest, product)
+        if aspect in ("stock", "presale") or (aspect is None and option is not None and not keys):
             return self._stock(product, option, aspect == "presale")
         if aspect == "price":
             return fact_answer(
@@ -195,9 +205,11 @@ class CatalogService:
             return fact_answer(
                 product, "carrier", "utter_product_carrier", {"carrier": product.carrier}, ("carrier",)
             )
-        keys, asked = spec_keys_asked(rest, product)
         if keys:
-            facts = "；".join(f"{key}：{product.spec(key)}" for key in keys)
+            found = [(key, product.spec(key) or "") for key in keys]
+            if leaves_open(rest, found):
+                return no_info_near(product, found)
+            facts = "；".join(f"{key}：{value}" for key, value in found)
             return fact_answer(product, "spec", "utter_product_fact", {"facts": facts}, tuple(keys))
         if asked or (_bare(rest) and not wants_summary(rest)):
             return no_info(product, "这一项")

@@ -103,3 +103,22 @@ def test_matcher_follows_an_import(service, catalog):
     )
     catalog.put(robot)
     assert service.answer("扫地机器人有货吗").sku == "P2001"
+
+
+def test_a_fact_near_the_question_is_shown_as_near_not_as_the_answer(service):
+    answer = service.answer("耳机支持双设备连接吗")
+    assert answer.kind == "no_info" and answer.response == "utter_product_no_info_near"
+    assert answer.values["facts"] == "蓝牙：5.3"
+    assert answer.source is None
+
+
+def test_a_product_the_shop_does_not_sell_is_said_so_without_a_selling_word(service):
+    for question in ("小米手机多少钱", "冰箱有现货吗", "投影仪怎么卖"):
+        assert service.answer(question).kind == "unknown_product", question
+    for question in ("多少钱", "有货吗", "蓝色的有吗"):
+        assert service.answer(question).kind == "which", question
+
+
+def test_a_fact_found_by_two_shared_characters(service):
+    answer = service.answer("婴儿湿巾含酒精吗")
+    assert answer.kind == "spec" and "无酒精" in answer.values["facts"]
