@@ -21,6 +21,8 @@ _YES_NO = re.compile(
     r"(?:吗|么|嘛)?$"
 )
 _PARTICLES = re.compile(r"[呢吗啊呀吧哦么嘛?？,，.。!！~～ ]+$")
+# Verbs of using something and aspect marks around the thing asked: "戴着游泳" asks about 游泳.
+_FILLER = "着了过戴穿用拿带放在"
 
 
 def triggers(hay: str) -> list[str]:
@@ -41,6 +43,7 @@ def leaves_open(question: str, facts: list[tuple[str, str]]) -> bool:
         if thing in word:
             return False  # the word of the question is the one the facts were found by
         thing = thing.replace(word, "")
+    thing = thing.strip(_FILLER)
     grams = [thing[i : i + 2] for i in range(len(thing) - 1)]
     return bool(grams) and sum(gram in text for gram in grams) * 2 < len(grams)
 

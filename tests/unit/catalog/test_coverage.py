@@ -24,6 +24,12 @@ def test_the_word_the_facts_were_found_by_answers_the_question():
     assert not leaves_open("能带上飞机吗", [("容量", "20000毫安时，可以带上飞机")])
 
 
+def test_a_verb_of_wearing_around_the_word_leaves_nothing_open():
+    assert not leaves_open("能戴着游泳吗", [("防水", "5ATM，可游泳佩戴")])
+    assert not leaves_open("可以穿着洗澡吗", [("防水", "IPX7，可洗澡")])
+    assert leaves_open("可以戴着跑马拉松吗", [("防水", "5ATM，可游泳佩戴")])
+
+
 def test_questions_that_are_not_yes_no_or_measures_stay_answered():
     assert not leaves_open("是什么材质", [("材质", "316不锈钢")])
     assert triggers("能连电脑吗") == ["连电脑"]
