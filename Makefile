@@ -54,9 +54,10 @@ run-actions: db index  ## the action server alone (port 5055, ACTION_SERVER_HOST
 run: db index train  ## start the assistant on http://localhost:5005 (REST, socket.io, web chat)
 	@bash scripts/run.sh "$(PY)" "$(MODEL)" "$(RASA_PORT)" "$(ACTION_PORT)"
 
-lint: install  ## ruff
+lint: install  ## ruff, and mypy on kefu/ and actions/ (configured in pyproject.toml)
 	$(VENV)/bin/ruff check kefu actions tests benchmarks scripts longtang_sdk
 	$(VENV)/bin/ruff format --check kefu actions tests benchmarks scripts longtang_sdk
+	$(VENV)/bin/mypy
 
 validate: install  ## rasa data validate, warnings are failures
 	$(PY) -m kefu.validate

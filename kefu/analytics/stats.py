@@ -121,7 +121,7 @@ def dashboard_figures(today: dt.date, days: int = 14, url: str | None = None) ->
                 ),
             }
         )
-    total = Counter()
+    total: Counter[str] = Counter()
     for c in per_type.values():
         total.update(c)
     return {

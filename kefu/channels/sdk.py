@@ -351,15 +351,15 @@ class SdkInput(InputChannel):
                 agent = _ready_agent(request)
             except SdkRequestError as error:
                 return error.as_response()
+            session_id = uuid.uuid4().hex
             record = {
-                "session_id": uuid.uuid4().hex,
+                "session_id": session_id,
                 "user_id": new.user_id,
                 "channel": new.channel,
                 "context": new.context,
                 "app": app,
                 "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             }
-            session_id = record["session_id"]
             try:
                 owner = ConversationOwner(self.name(), app=app, session=record)
                 if not await self.owners.add(session_id, owner):

@@ -82,7 +82,9 @@ class LinearIntentClassifier(IntentClassifier, Component):
         dense_width = next((d.shape[0] for d in dense_rows if d is not None), 0)
         counts = sparse.vstack([r if r is not None else sparse.csr_matrix((1, width)) for r in rows]).tocsr()
         dense = (
-            np.stack([d if d is not None else np.zeros(dense_width) for d in dense_rows]) if rows else None
+            np.stack([d if d is not None else np.zeros(dense_width) for d in dense_rows])
+            if rows
+            else np.zeros((0, dense_width))
         )
         return counts, dense
 
@@ -138,10 +140,8 @@ class LinearIntentClassifier(IntentClassifier, Component):
             return messages
         classes = [str(c) for c in self.weights["classes"]]
         for message, row in zip(todo, self.predict_proba(todo)):
-            ranking = sorted(
-                ({"name": name, "confidence": float(p)} for name, p in zip(classes, row)),
-                key=lambda r: -r["confidence"],
-            )
+            ranked = sorted(zip(classes, map(float, row)), key=lambda pair: -pair[1])
+            ranking = [{"name": name, "confidence": p} for name, p in ranked]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking[: int(self.config["ranking_length"])], add_to_output=True)
         return messages

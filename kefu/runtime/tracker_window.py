@@ -74,7 +74,7 @@ def state_before(events: Iterable[Mapping[str, Any]]) -> CutState:
     for event in events:
         kind = event.get("event")
         if kind == "slot":
-            slots[event.get("name")] = event.get("value")
+            slots[str(event.get("name"))] = event.get("value")
         elif kind == "user":
             latest_user = event
         elif kind in ("reset_slots", "restart", "session_started"):
