@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,6 +44,7 @@ from kefu.admin.knowledge import FaqEditor, KnowledgeEditError, entry_json, pars
 from kefu.admin.permissions import ROLE_PERMISSIONS, Permission, Role, allowed
 from kefu.admin.verification_locks import lock_json, valid_key
 from kefu.analytics.stats import MAX_DAYS, dashboard_figures
+from kefu.channels.http import ApiError, OnNewMessage, bearer_token, error_response, json_object, ready_agent
 from kefu.channels.message_guard import checked_max_chars, guard_message
 from kefu.db.accounts import Account
 from kefu.db.handoffs import HandoffRepository
@@ -56,22 +56,11 @@ from kefu.settings import get_settings
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 SPEC_PATH = Path(__file__).resolve().parent.parent / "admin" / "openapi.yaml"
 SESSION_KEY = "admin_session"
 MAX_SEARCH_SCAN = 1000
 MAX_SEARCH_RESULTS = 100
 ALL_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-
-
-class ApiError(Exception):
-    def __init__(
-        self, message: str, status: int = 400, code: str = "bad_request", retry_after: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -136,21 +125,7 @@ def openapi_spec() -> dict[str, Any]:
 
 
 def _json_body(request: Request) -> dict[str, Any]:
-    body = request.body or b""
-    max_bytes = get_settings().max_body_bytes
-    if len(body) > max_bytes:
-        raise ApiError(
-            f"请求体超过 {max_bytes} 字节。 The body is larger than {max_bytes} bytes (MAX_BODY_BYTES).",
-            413,
-            "too_large",
-        )
-    try:
-        payload = json.loads(body or b"{}")
-    except (ValueError, RecursionError) as exc:
-        raise ApiError("请求体不是合法的 JSON。 The body is not valid JSON.") from exc
-    if not isinstance(payload, dict):
-        raise ApiError("请求体必须是 JSON 对象。 The body must be a JSON object.")
-    return payload
+    return json_object(request.body, get_settings().max_body_bytes)
 
 
 def _handoff_id(value: str | int) -> int:
@@ -158,24 +133,6 @@ def _handoff_id(value: str | int) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 18 and int(raw) >= 1):
         raise ApiError("转人工请求不存在。 No such handoff request.", 404, "not_found")
     return int(raw)
-
-
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = (request.headers.get("authorization") or "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
-def error_response(
-    message: str, status: int, code: str, headers: dict[str, str] | None = None
-) -> HTTPResponse:
-    return response.json({"error": message, "code": code}, status=status, headers=headers)
-
-
-def _ready_agent(request: Request) -> Any:
-    agent = getattr(request.app.ctx, "agent", None)
-    if agent is None or not agent.is_ready():
-        raise ApiError("助手尚未就绪。 The assistant has no model loaded yet.", 503, "unavailable")
-    return agent
 
 
 class RasaConversations:
@@ -355,10 +312,7 @@ class AdminInput(InputChannel):
                     handler(request, account, **params), self.settings.admin_request_timeout_seconds
                 )
             except ApiError as error:
-                headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-                if error.retry_after is not None:
-                    headers = {"Retry-After": str(error.retry_after)}
-                return error_response(str(error), error.status, error.code, headers)
+                return error.as_response()
             except (AccountError, HandoffError, KnowledgeEditError) as error:
                 codes = {400: "bad_request", 403: "forbidden", 404: "not_found", 409: "conflict"}
                 return error_response(str(error), error.status, codes.get(error.status, "error"))
@@ -513,7 +467,7 @@ class Handlers:
     # -- sessions ---------------------------------------------------------------------------------
     async def create_session(self, request: Request, account: Account) -> HTTPResponse:
         _json_body(request)
-        agent = _ready_agent(request)
+        agent = ready_agent(request)
         record = {
             "session_id": uuid.uuid4().hex,
             "owner": account.username,
@@ -537,7 +491,7 @@ class Handlers:
 
         The record is the one the server kept when the session was created, never message metadata.
         """
-        agent = _ready_agent(request)
+        agent = ready_agent(request)
         tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
         events = list(tracker.events) if tracker else []
         owner = await self.channel.owners.get(session_id)
@@ -562,7 +516,7 @@ class Handlers:
 
     async def end_session(self, request: Request, account: Account, session_id: str) -> HTTPResponse:
         tracker, _ = await self._conversation(request, account, session_id)
-        agent = _ready_agent(request)
+        agent = ready_agent(request)
         open_request = await asyncio.to_thread(self.channel.handoffs.open_for_sender, session_id)
         if open_request is not None:
             await asyncio.to_thread(self.channel.handoffs.close, open_request.id)
@@ -603,7 +557,7 @@ class Handlers:
             limit = min(max(int(request.args.get("limit") or 20), 1), MAX_SEARCH_RESULTS)
         except ValueError as exc:
             raise ApiError("limit 必须是整数。 limit must be a whole number.") from exc
-        agent = _ready_agent(request)
+        agent = ready_agent(request)
         needle = query.casefold()
         hits: list[dict[str, Any]] = []
         for scanned, sender_id in enumerate(await agent.tracker_store.keys()):

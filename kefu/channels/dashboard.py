@@ -15,16 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from kefu.analytics.stats import MAX_DAYS, dashboard_figures
+from kefu.channels.http import PAGE_HEADERS, OnNewMessage
 from kefu.settings import get_settings
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "dashboard"
@@ -37,12 +37,9 @@ SECURITY_HEADERS = {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    **PAGE_HEADERS,
     "Cache-Control": "no-store",
 }
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class DashboardInput(InputChannel):

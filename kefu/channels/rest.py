@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 from asyncio import CancelledError
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -35,6 +34,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
 from kefu.channels.access import key_headers, tracker_exists
+from kefu.channels.http import OnNewMessage, add_health_route
 from kefu.channels.message_guard import (
     FAILURE_REPLY,
     MetadataRefused,
@@ -60,8 +60,6 @@ logger = logging.getLogger(__name__)
 
 # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255).
 MAX_SENDER_CHARS = 255
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class BadRestRequest(ValueError):
@@ -164,9 +162,7 @@ class RestInput(rasa_rest.RestInput):
         """The webhook routes: ``GET /`` health check and ``POST /webhook`` (``?stream=true`` to stream)."""
         webhook = Blueprint("kefu_rest_webhook")
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         @webhook.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse | ResponseStream:

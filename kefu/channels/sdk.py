@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hmac
-import json
 import logging
 import re
 import uuid
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from kefu.channels.http import ApiError, OnNewMessage, add_health_route, json_object, ready_agent
 from kefu.channels.message_guard import MetadataRefused, checked_max_chars, client_metadata, guard_message
 from kefu.nlu.intent_filter import METADATA_KEY as INTENT_FILTER_KEY
 from kefu.security.conversation_access import ConversationOwner, OwnerRegistry, get_owner_registry
@@ -55,7 +55,6 @@ from kefu.settings import SettingsError, get_settings
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 SESSION_KEY = "sdk_session"
 MAX_BODY_BYTES = 64 * 1024
@@ -65,24 +64,6 @@ MAX_FIELD_CHARS = 255
 MAX_INTENT_FILTER = 50
 MESSAGE_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 DEVELOPMENT_APP = "development"
-
-
-class SdkRequestError(ValueError):
-    """A request the API refuses; ``status`` and ``code`` say how, the message says why in both languages."""
-
-    def __init__(
-        self, message: str, status: int = 400, code: str = "bad_request", retry_after: int | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    def as_response(self) -> HTTPResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if self.status == 401 else None
-        if self.retry_after is not None:
-            headers = {"Retry-After": str(self.retry_after)}
-        return response.json({"error": str(self), "code": self.code}, status=self.status, headers=headers)
 
 
 @dataclass(frozen=True)
@@ -104,30 +85,12 @@ class NewMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def _json_object(body: bytes, example: str, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    if len(body) > max_bytes:
-        raise SdkRequestError(
-            f"请求体超过 {max_bytes} 字节。 The request body is larger than {max_bytes} bytes.",
-            413,
-            "too_large",
-        )
-    try:
-        payload = json.loads(body or b"{}")
-    except (ValueError, RecursionError) as exc:
-        raise SdkRequestError("请求体不是合法的 JSON。 The request body is not valid JSON.") from exc
-    if not isinstance(payload, dict):
-        raise SdkRequestError(
-            f"请求体必须是 JSON 对象，例如 {example}。 The request body must be a JSON object."
-        )
-    return payload
-
-
 def _optional_text(payload: Mapping[str, Any], key: str) -> str | None:
     value = payload.get(key)
     if value is None:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_FIELD_CHARS:
-        raise SdkRequestError(
+        raise ApiError(
             f"{key} 字段必须是不超过 {MAX_FIELD_CHARS} 个字符的非空字符串。 "
             f'The field "{key}", when given, must be a non-empty string of at most {MAX_FIELD_CHARS} '
             "characters."
@@ -140,20 +103,18 @@ def _object(payload: Mapping[str, Any], key: str, max_bytes: int) -> dict[str, A
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise SdkRequestError(
-            f'{key} 字段必须是 JSON 对象。 The field "{key}", when given, must be a JSON object.'
-        )
+        raise ApiError(f'{key} 字段必须是 JSON 对象。 The field "{key}", when given, must be a JSON object.')
     try:
         return client_metadata(value, max_bytes, key)
     except MetadataRefused as error:
-        raise SdkRequestError(
+        raise ApiError(
             str(error), error.status, "too_large" if error.status == 413 else "bad_request"
         ) from error
 
 
 def parse_session_body(body: bytes, max_body_bytes: int = MAX_BODY_BYTES) -> NewSession:
-    """The session a create request asks for; raises :class:`SdkRequestError` when it is malformed."""
-    payload = _json_object(body, '{"user_id": "user_123", "channel": "web"}', max_body_bytes)
+    """The session a create request asks for; raises :class:`ApiError` when it is malformed."""
+    payload = json_object(body, max_body_bytes, '{"user_id": "user_123", "channel": "web"}')
     return NewSession(
         user_id=_optional_text(payload, "user_id"),
         channel=_optional_text(payload, "channel") or "api",
@@ -165,18 +126,18 @@ def parse_message_body(
     body: bytes, max_body_bytes: int = MAX_BODY_BYTES, max_metadata_bytes: int = MAX_METADATA_BYTES
 ) -> NewMessage:
     """The message a send request carries, its metadata without the reserved keys; raises
-    :class:`SdkRequestError` when it is malformed or too large."""
-    payload = _json_object(body, '{"text": "你好"}', max_body_bytes)
+    :class:`ApiError` when it is malformed or too large."""
+    payload = json_object(body, max_body_bytes, '{"text": "你好"}')
     text = payload.get("text")
     if not isinstance(text, str):
-        raise SdkRequestError('text 字段必须是字符串。 The field "text" is required and must be a string.')
+        raise ApiError('text 字段必须是字符串。 The field "text" is required and must be a string.')
     intent_filter = payload.get("intent_filter")
     if intent_filter is not None and (
         not isinstance(intent_filter, list)
         or len(intent_filter) > MAX_INTENT_FILTER
         or not all(isinstance(i, str) and i.strip() for i in intent_filter)
     ):
-        raise SdkRequestError(
+        raise ApiError(
             f'intent_filter 必须是最多 {MAX_INTENT_FILTER} 个意图名的列表，例如 ["query_order"]。 '
             f'The field "intent_filter", when given, must be a list of at most {MAX_INTENT_FILTER} intent '
             'names such as ["query_order"].'
@@ -185,7 +146,7 @@ def parse_message_body(
     if message_id is None:
         message_id = uuid.uuid4().hex
     elif not isinstance(message_id, str) or not MESSAGE_ID.match(message_id):
-        raise SdkRequestError(
+        raise ApiError(
             "message_id 必须是 1-64 个字母、数字或 _ . : - 。 "
             'The field "message_id", when given, must be 1-64 letters, digits or _ . : -.'
         )
@@ -208,7 +169,7 @@ def api_key_of(request: Request) -> str | None:
 
 
 def application_of(key: str | None, keys: Mapping[str, str]) -> str:
-    """The name of the application ``key`` belongs to; raises a 401 :class:`SdkRequestError` otherwise.
+    """The name of the application ``key`` belongs to; raises a 401 :class:`ApiError` otherwise.
 
     With no keys configured (development) every caller is the application ``"development"``.
     """
@@ -218,7 +179,7 @@ def application_of(key: str | None, keys: Mapping[str, str]) -> str:
         for known, app in keys.items():
             if hmac.compare_digest(key.encode("utf-8"), known.encode("utf-8")):
                 return app
-    raise SdkRequestError(
+    raise ApiError(
         "缺少或无效的 API 密钥。 A valid API key is required: send it as `Authorization: Bearer <key>` "
         "or `X-API-Key: <key>`.",
         401,
@@ -338,9 +299,7 @@ class SdkInput(InputChannel):
         """``GET /``, ``POST /sessions``, ``GET /sessions/<id>`` and ``POST /sessions/<id>/messages``."""
         api = Blueprint("kefu_sdk_api")
 
-        @api.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(api)
 
         @api.route("/sessions", methods=["POST"])
         async def create_session(request: Request) -> HTTPResponse:
@@ -348,8 +307,8 @@ class SdkInput(InputChannel):
                 app = application_of(api_key_of(request), self.api_keys)
                 await self._rate_limit(request, app)
                 new = parse_session_body(request.body, self.max_body_bytes)
-                agent = _ready_agent(request)
-            except SdkRequestError as error:
+                agent = ready_agent(request)
+            except ApiError as error:
                 return error.as_response()
             session_id = uuid.uuid4().hex
             record = {
@@ -380,9 +339,9 @@ class SdkInput(InputChannel):
             try:
                 app = application_of(api_key_of(request), self.api_keys)
                 await self._rate_limit(request, app)
-                agent = _ready_agent(request)
+                agent = ready_agent(request)
                 record, _ = await self._session(agent, session_id, app)
-            except SdkRequestError as error:
+            except ApiError as error:
                 return error.as_response()
             return response.json(_public(record))
 
@@ -392,9 +351,9 @@ class SdkInput(InputChannel):
                 app = application_of(api_key_of(request), self.api_keys)
                 await self._rate_limit(request, app, session_id)
                 message = parse_message_body(request.body, self.max_body_bytes, self.max_metadata_bytes)
-                agent = _ready_agent(request)
+                agent = ready_agent(request)
                 record, events = await self._session(agent, session_id, app)
-            except SdkRequestError as error:
+            except ApiError as error:
                 return error.as_response()
 
             earlier = find_turn(events, message.message_id)
@@ -439,7 +398,7 @@ class SdkInput(InputChannel):
         if decision.allowed and session_id is not None:
             decision = await self.limiter.hit(f"chat-sender:{session_id}", self.chat_rate_per_minute)
         if not decision.allowed:
-            raise SdkRequestError(
+            raise ApiError(
                 f"请求过于频繁，请{decision.retry_after}秒后再试。 Too many requests; retry after "
                 f"{decision.retry_after} s.",
                 429,
@@ -451,24 +410,13 @@ class SdkInput(InputChannel):
         """The session record and events of ``session_id``; a 404 unless ``app`` created it here."""
         owner = await self.owners.get(session_id)
         if owner is None or owner.channel != self.name() or owner.session is None or owner.app != app:
-            raise SdkRequestError(
+            raise ApiError(
                 "会话不存在，请先创建会话。 No such session: create one with POST /webhooks/sdk/sessions.",
                 404,
                 "not_found",
             )
         tracker = await agent.tracker_store.retrieve_full_tracker(session_id)
         return owner.session, list(tracker.events) if tracker else []
-
-
-def _ready_agent(request: Request) -> Any:
-    agent = getattr(request.app.ctx, "agent", None)
-    if agent is None or not agent.is_ready():
-        raise SdkRequestError(
-            "助手尚未就绪，请稍后再试。 The assistant has no model loaded yet; try again shortly.",
-            503,
-            "unavailable",
-        )
-    return agent
 
 
 def _internal_error(message: str) -> HTTPResponse:

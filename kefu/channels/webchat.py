@@ -16,14 +16,15 @@ credentials.yml (next to the socket.io channel, whose event names and path the p
 from __future__ import annotations
 
 import html
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from kefu.channels.http import PAGE_HEADERS, OnNewMessage
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "webchat"
 
@@ -39,11 +40,8 @@ SECURITY_HEADERS = {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self' ws: wss:; base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
     ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    **PAGE_HEADERS,
 }
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class WebchatInput(InputChannel):

@@ -11,10 +11,10 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import BotUttered, SlotSet, UserUttered
 from sanic.compat import Header
 
+from kefu.channels.http import ApiError
 from kefu.channels.message_guard import EMPTY_MESSAGE_REPLY
 from kefu.channels.sdk import (
     SdkInput,
-    SdkRequestError,
     application_of,
     bot_messages,
     parse_message_body,
@@ -316,7 +316,7 @@ class TestApiKeys:
 def test_application_of():
     assert application_of(None, {}) == "development"
     assert application_of("k1", {"k1": "shop"}) == "shop"
-    with pytest.raises(SdkRequestError):
+    with pytest.raises(ApiError):
         application_of("k2", {"k1": "shop"})
 
 
