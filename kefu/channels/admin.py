@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import (
     ActionExecuted,
     BotUttered,
@@ -44,8 +44,16 @@ from kefu.admin.knowledge import FaqEditor, KnowledgeEditError, entry_json, pars
 from kefu.admin.permissions import ROLE_PERMISSIONS, Permission, Role, allowed
 from kefu.admin.verification_locks import lock_json, valid_key
 from kefu.analytics.stats import MAX_DAYS, dashboard_figures
-from kefu.channels.http import ApiError, OnNewMessage, bearer_token, error_response, json_object, ready_agent
-from kefu.channels.message_guard import checked_max_chars, guard_message
+from kefu.channels.http import (
+    ApiError,
+    HttpChannel,
+    OnNewMessage,
+    bearer_token,
+    error_response,
+    json_object,
+    ready_agent,
+)
+from kefu.channels.message_guard import guard_message, message_limit
 from kefu.db.accounts import Account
 from kefu.db.handoffs import HandoffRepository
 from kefu.handoffs.desk import HandoffDesk, HandoffError, handoff_json, transcript_from_events
@@ -189,8 +197,10 @@ class RasaConversations:
         return None
 
 
-class AdminInput(InputChannel):
+class AdminInput(HttpChannel):
     """The admin API: staff accounts, knowledge, the handoff desk, sessions, conversation search."""
+
+    channel_name = "admin"
 
     def __init__(
         self,
@@ -212,22 +222,13 @@ class AdminInput(InputChannel):
         self.faq = faq or FaqEditor(settings.knowledge_dir)
         self.handoffs = handoffs or HandoffRepository()
         self.limiter = limiter or get_rate_limiter()
-        limit = settings.max_message_chars if max_message_chars is None else max_message_chars
-        self.max_message_chars = checked_max_chars(limit)
+        self.max_message_chars = message_limit(max_message_chars, settings.max_message_chars)
         self.bootstrap = bootstrap
         self.database_url = database_url  # None: DATABASE_URL
 
     @property
     def verification(self) -> VerificationGuard:
         return self._verification or get_verification_guard()
-
-    @classmethod
-    def name(cls) -> str:
-        return "admin"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> AdminInput:
-        return cls(**(credentials or {}))
 
     def url_prefix(self) -> str:
         return "/admin/api"  # absolute: Rasa would otherwise mount it under /webhooks

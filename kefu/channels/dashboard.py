@@ -16,15 +16,13 @@ from __future__ import annotations
 import asyncio
 import hmac
 from pathlib import Path
-from typing import Any
 
-from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from kefu.analytics.stats import MAX_DAYS, dashboard_figures
-from kefu.channels.http import PAGE_HEADERS, OnNewMessage
+from kefu.channels.http import PAGE_HEADERS, HttpChannel, OnNewMessage
 from kefu.settings import get_settings
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "dashboard"
@@ -42,21 +40,15 @@ SECURITY_HEADERS = {
 }
 
 
-class DashboardInput(InputChannel):
+class DashboardInput(HttpChannel):
     """Serves the dashboard page and the figures; takes no messages."""
+
+    channel_name = "dashboard"
 
     def __init__(self, admin_token: str | None = None, database_url: str | None = None) -> None:
         settings = get_settings()
         self.admin_token = admin_token or settings.dashboard_admin_token
         self.database_url = database_url
-
-    @classmethod
-    def name(cls) -> str:
-        return "dashboard"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> DashboardInput:
-        return cls(**(credentials or {}))
 
     def url_prefix(self) -> str:
         return "/dashboard"

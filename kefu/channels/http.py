@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import InputChannel, UserMessage
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
@@ -19,6 +19,21 @@ OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 # What every page the assistant serves sends besides its own Content-Security-Policy.
 PAGE_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+class HttpChannel(InputChannel):
+    """A channel of the assistant's server, named by ``channel_name`` and built from the keyword
+    arguments under its class path in ``credentials.yml``."""
+
+    channel_name: ClassVar[str] = ""
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.channel_name
+
+    @classmethod
+    def from_credentials(cls, credentials: dict[str, Any] | None) -> InputChannel:
+        return cls(**(credentials or {}))
 
 
 class ApiError(Exception):

@@ -40,6 +40,12 @@ def checked_max_chars(max_chars: int) -> int:
     return max_chars
 
 
+def message_limit(max_chars: int | None, setting: int) -> int:
+    """The checked limit of a customer message: a channel's own ``max_chars``, else the ``setting``
+    (``MAX_MESSAGE_CHARS``)."""
+    return checked_max_chars(setting if max_chars is None else max_chars)
+
+
 UNREADABLE_MESSAGE_REPLY = "抱歉，您的消息里有无法识别的字符，麻烦换个说法再发一次哦～"
 
 # Metadata keys only the server writes: who owns a conversation, and the client's address the

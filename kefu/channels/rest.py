@@ -38,10 +38,10 @@ from kefu.channels.http import OnNewMessage, add_health_route
 from kefu.channels.message_guard import (
     FAILURE_REPLY,
     MetadataRefused,
-    checked_max_chars,
     client_metadata,
     encodable,
     guard_message,
+    message_limit,
 )
 from kefu.security.conversation_access import (
     KEY_HEADER,
@@ -145,8 +145,7 @@ class RestInput(rasa_rest.RestInput):
         owners: OwnerRegistry | None = None,
     ) -> None:
         settings = get_settings()
-        limit = settings.max_message_chars if max_message_chars is None else max_message_chars
-        self.max_message_chars = checked_max_chars(limit)
+        self.max_message_chars = message_limit(max_message_chars, settings.max_message_chars)
         self.rate_per_minute = settings.chat_rate_per_minute if rate_per_minute is None else rate_per_minute
         self.limiter = limiter or get_rate_limiter()
         self.owners = owners or get_owner_registry()  # who owns each conversation

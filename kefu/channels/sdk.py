@@ -40,14 +40,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.core.events import BotUttered, Event, UserUttered
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from kefu.channels.http import ApiError, OnNewMessage, add_health_route, json_object, ready_agent
-from kefu.channels.message_guard import MetadataRefused, checked_max_chars, client_metadata, guard_message
+from kefu.channels.http import ApiError, HttpChannel, OnNewMessage, add_health_route, json_object, ready_agent
+from kefu.channels.message_guard import MetadataRefused, client_metadata, guard_message, message_limit
 from kefu.nlu.intent_filter import METADATA_KEY as INTENT_FILTER_KEY
 from kefu.security.conversation_access import ConversationOwner, OwnerRegistry, get_owner_registry
 from kefu.security.ratelimit import RateLimiter, client_ip, get_rate_limiter
@@ -257,8 +257,10 @@ def reply_body(session_id: str, message_id: str, turn: Turn, replayed: bool = Fa
     }
 
 
-class SdkInput(InputChannel):
+class SdkInput(HttpChannel):
     """The SDK's REST API: sessions and messages, authenticated by API key."""
+
+    channel_name = "sdk"
 
     def __init__(
         self,
@@ -284,16 +286,7 @@ class SdkInput(InputChannel):
                 "SDK_API_KEYS is empty: in production the SDK channel needs the API keys of the "
                 "applications allowed to use it (name:key,name:key), or remove it from credentials.yml"
             )
-        limit = settings.max_message_chars if max_message_chars is None else max_message_chars
-        self.max_message_chars = checked_max_chars(limit)
-
-    @classmethod
-    def name(cls) -> str:
-        return "sdk"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> SdkInput:
-        return cls(**(credentials or {}))
+        self.max_message_chars = message_limit(max_message_chars, settings.max_message_chars)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
         """``GET /``, ``POST /sessions``, ``GET /sessions/<id>`` and ``POST /sessions/<id>/messages``."""

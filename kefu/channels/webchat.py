@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
 
-from rasa.core.channels.channel import InputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from kefu.channels.http import PAGE_HEADERS, OnNewMessage
+from kefu.channels.http import PAGE_HEADERS, HttpChannel, OnNewMessage
 
 ASSETS_DIR = Path(__file__).resolve().parent.parent / "webchat"
 
@@ -44,8 +42,10 @@ SECURITY_HEADERS = {
 }
 
 
-class WebchatInput(InputChannel):
+class WebchatInput(HttpChannel):
     """Serves the web chat page and its assets; the conversation itself goes over socket.io."""
+
+    channel_name = "webchat"
 
     def __init__(
         self,
@@ -62,14 +62,6 @@ class WebchatInput(InputChannel):
         self.assets_dir = Path(assets_dir)
         if not (self.assets_dir / "index.html").is_file():
             raise FileNotFoundError(f"the web chat page is missing: {self.assets_dir / 'index.html'}")
-
-    @classmethod
-    def name(cls) -> str:
-        return "webchat"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> WebchatInput:
-        return cls(**(credentials or {}))
 
     def url_prefix(self) -> str:
         # Absolute, so that Rasa mounts the page at /webchat rather than /webhooks/webchat.

@@ -19,12 +19,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.messages import BaseMessage
 
+from kefu.channels.http import HttpChannel
 from kefu.channels.message_guard import FAILURE_REPLY
 from kefu.channels.wechat_conversations import Background, OnNewMessage, WechatConversations
 from kefu.settings import Settings, get_settings
@@ -101,8 +102,10 @@ class WechatOutput(OutputChannel):
             await self.conversations.send(contact, piece)
 
 
-class WechatInput(InputChannel):
+class WechatInput(HttpChannel):
     """WeChat Official Account messages in, passive replies or customer-service messages out."""
+
+    channel_name = "wechat"
 
     def __init__(
         self,
@@ -123,14 +126,6 @@ class WechatInput(InputChannel):
         contacts = contacts or ContactRepository(self.settings.customer_token_secret)
         self.conversations = WechatConversations(self.name(), self.settings, contacts, self._send)
         self.background = Background()
-
-    @classmethod
-    def name(cls) -> str:
-        return "wechat"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> WechatInput:
-        return cls()
 
     def get_output_channel(self) -> OutputChannel:
         return WechatOutput(self.conversations)

@@ -20,12 +20,13 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from rasa.core.channels.channel import InputChannel, OutputChannel
+from rasa.core.channels.channel import OutputChannel
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.messages import BaseMessage
 
+from kefu.channels.http import HttpChannel
 from kefu.channels.wechat import SUCCESS, WechatOutput, callback_routes, intents
 from kefu.channels.wechat_conversations import Background, OnNewMessage, WechatConversations
 from kefu.db.handoffs import HandoffRepository
@@ -50,8 +51,10 @@ class WecomOutput(WechatOutput):
         return "wecom"
 
 
-class WecomInput(InputChannel):
+class WecomInput(HttpChannel):
     """WeCom customer-service messages in through sync_msg, answers out through send_msg."""
+
+    channel_name = "wecom"
 
     def __init__(
         self,
@@ -77,14 +80,6 @@ class WecomInput(InputChannel):
         self.conversations = WechatConversations(self.name(), self.settings, contacts, self._send)
         self.background = Background()
         self._locks: dict[str, asyncio.Lock] = {}
-
-    @classmethod
-    def name(cls) -> str:
-        return "wecom"
-
-    @classmethod
-    def from_credentials(cls, credentials: dict[str, Any] | None) -> WecomInput:
-        return cls()
 
     def get_output_channel(self) -> OutputChannel:
         return WecomOutput(self.conversations)

@@ -9,6 +9,7 @@ from kefu.channels.message_guard import (
     checked_max_chars,
     client_metadata,
     guard_message,
+    message_limit,
 )
 
 
@@ -75,3 +76,10 @@ def test_client_metadata_with_a_lone_surrogate_is_a_400():
 def test_a_lone_surrogate_gets_the_polite_reply():
     assert guard_message("你好\udc00", 100) == UNREADABLE_MESSAGE_REPLY
     assert guard_message("你好😀", 100) is None
+
+
+def test_the_message_limit_is_the_setting_unless_a_channel_sets_its_own():
+    assert message_limit(None, 300) == 300
+    assert message_limit(20, 300) == 20
+    with pytest.raises(ValueError, match="MAX_MESSAGE_CHARS"):
+        message_limit(0, 300)
