@@ -304,20 +304,40 @@ class ActionAskAddressConfirmed(OrderAction):
         return []
 
 
-class ActionSubmitRefund(OrderAction):
-    """Records a confirmed no-reason return and gives its reference."""
+class ConfirmedSubmit(OrderAction):
+    """Base of the submit actions: nothing happens unless the form's confirmation slot says yes.
 
-    def name(self) -> str:
-        return "action_submit_refund"
+    Whatever the outcome, the form's slots are cleared and the conversation leaves the order flow.
+    """
+
+    confirm_slot: str
+    aborted_response: str
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
         done = [SlotSet("order_next", None), *[SlotSet(s, None) for s in FORM_SLOTS]]
         order = await self.authorised_order(tracker)
         if order is None:
             return done
-        if not tracker.get_slot("refund_confirmed"):
-            dispatcher.utter_message(response="utter_refund_aborted", **order_details(order))
+        if not tracker.get_slot(self.confirm_slot):
+            dispatcher.utter_message(response=self.aborted_response, **order_details(order))
             return done
+        await self.submit(dispatcher, tracker, order)
+        return done
+
+    @abstractmethod
+    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None: ...
+
+
+class ActionSubmitRefund(ConfirmedSubmit):
+    """Records a confirmed no-reason return and gives its reference."""
+
+    confirm_slot = "refund_confirmed"
+    aborted_response = "utter_refund_aborted"
+
+    def name(self) -> str:
+        return "action_submit_refund"
+
+    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
         outcome = await asyncio.to_thread(
             self._orders().apply_refund, order, tracker.get_slot("refund_reason") or ""
         )
@@ -330,23 +350,18 @@ class ActionSubmitRefund(OrderAction):
                 response=REFUND_REFUSALS.get(outcome.code, "utter_refund_already_refunding"),
                 **order_details(order),
             )
-        return done
 
 
-class ActionSubmitCancel(OrderAction):
+class ActionSubmitCancel(ConfirmedSubmit):
     """Cancels a confirmed order; a paid one is refunded in full."""
+
+    confirm_slot = "cancel_confirmed"
+    aborted_response = "utter_cancel_aborted"
 
     def name(self) -> str:
         return "action_submit_cancel"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        done = [SlotSet("order_next", None), *[SlotSet(s, None) for s in FORM_SLOTS]]
-        order = await self.authorised_order(tracker)
-        if order is None:
-            return done
-        if not tracker.get_slot("cancel_confirmed"):
-            dispatcher.utter_message(response="utter_cancel_aborted", **order_details(order))
-            return done
+    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
         outcome = await asyncio.to_thread(self._orders().cancel, order)
         if outcome.done:
             if outcome.refund is not None:
@@ -362,23 +377,18 @@ class ActionSubmitCancel(OrderAction):
                 advice=CANCEL_ADVICE.get(outcome.code, ""),
                 **order_details(order),
             )
-        return done
 
 
-class ActionSubmitAddress(OrderAction):
+class ActionSubmitAddress(ConfirmedSubmit):
     """Stores a confirmed new delivery address."""
+
+    confirm_slot = "address_confirmed"
+    aborted_response = "utter_address_aborted"
 
     def name(self) -> str:
         return "action_submit_address"
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        done = [SlotSet("order_next", None), *[SlotSet(s, None) for s in FORM_SLOTS]]
-        order = await self.authorised_order(tracker)
-        if order is None:
-            return done
-        if not tracker.get_slot("address_confirmed"):
-            dispatcher.utter_message(response="utter_address_aborted", **order_details(order))
-            return done
+    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
         address = tracker.get_slot("new_address") or ""
         outcome = await asyncio.to_thread(self._orders().change_address, order, address)
         if outcome.done:
@@ -387,7 +397,6 @@ class ActionSubmitAddress(OrderAction):
             )
         elif outcome.code is not AddressChangeCode.BEFORE_SHIPPING:
             dispatcher.utter_message(response="utter_address_not_allowed", **order_details(order))
-        return done
 
 
 ORDER_INTENTS = {
