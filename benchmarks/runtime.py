@@ -28,8 +28,8 @@ from typing import Any
 
 import requests
 
-from kefu.processes import free_port, wait_until_ready
 from kefu.security.conversation_access import KEY_HEADER
+from tests.processes import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL = ROOT / "models" / "kefu.tar.gz"

@@ -49,8 +49,8 @@ from benchmarks.runtime import (
     _queue_exists,
     _start,
 )
-from kefu.processes import free_port, wait_until_ready
 from kefu.security.conversation_access import KEY_HEADER
+from tests.processes import free_port, wait_until_ready
 
 VANILLA_CACHE = ROOT / "var" / "bench" / "vanilla"
 DATABASE_URL = os.environ.get(

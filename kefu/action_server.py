@@ -101,6 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(f"Configuration error: {exc}")
     announce_mode(settings, "The action server")
     warn_about_development_secret(settings)
+    from kefu.db.migrate import upgrade_at_start
+
+    upgrade_at_start(settings.database_url, "The action server")
     app = create_app(args.actions, settings.action_server_secret, args.auto_reload)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)
     protocol = "https" if ssl_context else "http"

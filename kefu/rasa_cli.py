@@ -53,6 +53,9 @@ def prepare_serving() -> None:
     except SettingsError as exc:
         sys.exit(f"Configuration error: {exc}")
     announce_mode(settings, "The Rasa server")
+    from kefu.db.migrate import upgrade_at_start
+
+    upgrade_at_start(settings.database_url, "The Rasa server")
     endpoints.install()
     from kefu.runtime import action_results, event_types
 

@@ -265,7 +265,6 @@ class Settings:
     verification_client_failures: int = 10
     verification_lock_minutes: float = 15.0
     verification_max_lock_minutes: float = 240.0
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def production(self) -> bool:

@@ -24,8 +24,8 @@ from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
 from wechatpy.enterprise.crypto import WeChatCrypto as WecomCrypto
 
-from kefu.processes import free_port
 from kefu.wechat.protocol import signature
+from tests.processes import free_port
 
 MP_APP_ID = "wx5823bf96d3bd56c7"
 MP_SECRET = "standin-mp-secret-0123456789"

@@ -1,4 +1,4 @@
-"""The process-wide catalog service, built on first use with the schema brought up to date."""
+"""The process-wide catalog service, built on first use (the schema is migrated at start-up)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,7 @@ def get_catalog_service() -> CatalogService:
     global _service
     with _lock:
         if _service is None:
-            from kefu.db.migrate import upgrade
             from kefu.db.products import ProductRepository
 
-            upgrade()
             _service = CatalogService(ProductRepository())
         return _service

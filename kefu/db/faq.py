@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Iterable, Sequence
+from typing import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from kefu.db.clock import Clock, shop_now
 from kefu.db.engine import session_scope
@@ -39,22 +39,6 @@ class FaqRepository:
     def __init__(self, url: str | None = None, clock: Clock | None = None):
         self._url = url
         self._clock = clock or shop_now
-
-    def upsert(self, entry: FaqEntry) -> FaqChange:
-        """Inserts the topic or updates it when its content changed (by ``content_hash``)."""
-        content = _content(entry)
-        now = self._clock()
-        with session_scope(self._url) as session:
-            row = session.scalars(select(FaqRow).where(FaqRow.topic == entry.topic)).first()
-            if row is None:
-                session.add(FaqRow(topic=entry.topic, create_time=now, updated_time=now, **content))
-                return FaqChange.CREATED
-            if row.content_hash == entry.content_hash:
-                return FaqChange.UNCHANGED
-            for column, value in content.items():
-                setattr(row, column, value)
-            row.updated_time = now
-            return FaqChange.UPDATED
 
     def sync(self, entries: Sequence[FaqEntry]) -> dict[FaqChange, int]:
         """Makes the table hold exactly ``entries``, in one transaction: inserts new topics, updates
@@ -93,20 +77,6 @@ class FaqRepository:
         """Every topic, by topic id."""
         with session_scope(self._url) as session:
             return [_to_entry(row) for row in session.scalars(select(FaqRow).order_by(FaqRow.topic))]
-
-    def delete_missing(self, topics: Iterable[str]) -> int:
-        """Deletes the topics not in ``topics``; returns how many.
-
-        An empty ``topics`` is refused: it would empty the table, which is never what a sync means.
-        """
-        keep = sorted(set(topics))
-        if not keep:
-            raise ValueError("delete_missing() got no topics to keep; refusing to delete every FAQ topic")
-        with session_scope(self._url) as session:
-            result = session.execute(
-                delete(FaqRow).where(FaqRow.topic.not_in(keep)).execution_options(synchronize_session=False)
-            )
-            return result.rowcount
 
 
 def _to_entry(row: FaqRow) -> FaqEntry:

@@ -1,10 +1,16 @@
-"""Schema migrations run from Python: ``make run`` and the action server upgrade at start-up.
+"""Schema migrations run from Python, and only where a process starts.
+
+The servers call :func:`upgrade_at_start` once as they start (``python -m kefu.action_server``,
+``python -m kefu.rasa_cli run``); ``make db`` (:mod:`kefu.db.seed`), the compose ``migrate`` job and
+the operator commands (catalog import, ``create-admin``, the analytics consumer) call
+:func:`upgrade` before their work. Library code (the order and catalog providers) never migrates.
 
 Usage: ``python -m kefu.db.migrate`` upgrades ``DATABASE_URL`` to the latest revision.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from alembic import command
@@ -14,6 +20,8 @@ from sqlalchemy.engine import make_url
 
 from kefu.db.engine import get_engine, resolve_url
 from kefu.settings import PROJECT_ROOT
+
+logger = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 
@@ -29,6 +37,27 @@ def alembic_config(url: str | None = None) -> Config:
 def upgrade(url: str | None = None, revision: str = "head") -> None:
     """``alembic upgrade head`` on ``url``; a no-op when the schema is current."""
     command.upgrade(alembic_config(url), revision)
+
+
+def upgrade_at_start(url: str | None, server: str) -> bool:
+    """Brings the schema at ``url`` up to date as ``server`` starts; True if it did.
+
+    A database that can't be reached is logged, not fatal: the server starts and answers as in any
+    database outage (order questions get the "try again later" reply), and its next start migrates.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        upgrade(url)
+    except SQLAlchemyError as exc:
+        logger.error(
+            "%s: could not bring the database schema up to date (%s); starting anyway, "
+            "database-backed answers fail until it is reachable and migrated.",
+            server,
+            type(exc).__name__,
+        )
+        return False
+    return True
 
 
 def downgrade(url: str | None = None, revision: str = "base") -> None:

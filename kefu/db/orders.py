@@ -60,16 +60,6 @@ class OrderRepository:
         with session_scope(self._url) as session:
             return update_if_status(session, order_id, BEFORE_SHIPPING, address_enc=encrypted)
 
-    def mark_refunding(self, order_id: str) -> bool:
-        """``delivered`` -> ``refunding``; True if it did.
-
-        :meth:`kefu.db.refunds.RefundRepository.create` does this together with recording the request.
-        """
-        with session_scope(self._url) as session:
-            return update_if_status(
-                session, order_id, [OrderStatus.DELIVERED], status=OrderStatus.REFUNDING.value
-            )
-
     def _to_order(self, row: OrderRow) -> Order:
         return Order(
             order_id=row.order_id,

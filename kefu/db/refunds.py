@@ -44,12 +44,6 @@ class RefundRepository:
             row = session.scalars(statement).first()
             return None if row is None else _to_refund(row)
 
-    def get_by_reference(self, reference: str) -> RefundRequest | None:
-        statement = select(RefundRequestRow).where(RefundRequestRow.reference == reference)
-        with session_scope(self._url) as session:
-            row = session.scalars(statement).first()
-            return None if row is None else _to_refund(row)
-
 
 def _to_refund(row: RefundRequestRow) -> RefundRequest:
     return RefundRequest(

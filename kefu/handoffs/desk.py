@@ -90,9 +90,6 @@ class HandoffDesk:
         self.conversations = conversations
         self.handoffs = handoffs or HandoffRepository()
 
-    def waiting(self) -> list[HandoffRequest]:
-        return self.handoffs.list_waiting()
-
     async def detail(self, handoff_id: int) -> tuple[HandoffRequest, list[dict[str, Any]]]:
         """The request and the conversation as it is now (the recorded transcript when it is gone)."""
         handoff = self._get(handoff_id)

@@ -7,7 +7,7 @@ python -m kefu.knowledge.cli search 运费怎么算    # what the assistant woul
 
 ``import``/``update``/``rebuild`` sync the ``faq`` table of ``DATABASE_URL`` (``--no-db`` skips
 it) and the index in ``KB_INDEX_DIR`` from ``KB_DIR``; a running assistant picks the new index up
-on its next question. ``build`` is the old name of ``update``.
+on its next question.
 """
 
 from __future__ import annotations
@@ -96,7 +96,6 @@ def main(argv: list[str] | None = None) -> int:
     for name, text in (
         ("import", "import the sources into the SQL FAQ table and the index"),
         ("update", "re-import: embed only what changed, delete what was removed"),
-        ("build", "same as update (kept for old scripts)"),
         ("rebuild", "forget every stored vector and embed everything again"),
     ):
         command = commands.add_parser(name, help=text)

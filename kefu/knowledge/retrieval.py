@@ -161,13 +161,6 @@ class HybridIndex:
         found = self.search(query)
         return [] if found is None else [found.hit(int(i)) for i in np.argsort(-found.fused)]
 
-    def best(self, query: str) -> dict[str, Hit]:
-        """The best unit of each kind (``faq``, ``doc``): what answering needs, without sorting."""
-        found = self.search(query)
-        if found is None:
-            return {}
-        return {kind: hit for kind in ("faq", "doc") if (hit := found.best(kind)) is not None}
-
 
 @dataclass(frozen=True)
 class Search:

@@ -99,9 +99,6 @@ class KnowledgeService:
             cache.save(self.index.embedded_texts())
         self.classifier = topic_classifier(self.index)
 
-    def faq_entry(self, topic: str) -> FaqEntry | None:
-        return self._faq.get(topic)
-
     def best_faq(self, question: str) -> tuple[FaqEntry, float] | None:
         """The FAQ topic the question most likely asks about, with its retrieval score, whatever it is."""
         found = self.index.search(question)

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from kefu.processes import free_port, wait_until_ready
 from kefu.security.conversation_access import KEY_HEADER
+from tests.processes import free_port, wait_until_ready
 from tests.wechat_standin import Running, Standin, assistant_env
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,8 +11,8 @@ import uuid
 import pytest
 import requests
 
-from kefu.processes import free_port, wait_until_ready
 from tests.e2e.conftest import _stop, start_rasa
+from tests.processes import free_port, wait_until_ready
 
 pytestmark = pytest.mark.e2e
 

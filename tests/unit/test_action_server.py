@@ -28,3 +28,20 @@ def test_the_secret_must_match_exactly(given, secret, matches):
 def test_the_rasa_server_sends_the_configured_secret():
     headers = action_server_headers(Settings(action_server_secret="from-the-settings"))
     assert headers == {"X-Kefu-Action-Secret": "from-the-settings"}
+
+
+def test_the_start_migrates_the_schema_once_before_serving(monkeypatch):
+    import kefu.action_server
+    import kefu.db.migrate
+    from kefu.settings import get_settings
+
+    calls = []
+
+    class App:
+        def run(self, *args, **kwargs):
+            calls.append("run")
+
+    monkeypatch.setattr(kefu.db.migrate, "upgrade_at_start", lambda url, server: calls.append((url, server)))
+    monkeypatch.setattr(kefu.action_server, "create_app", lambda *args: App())
+    kefu.action_server.main(["--actions", "actions", "--port", "5055"])
+    assert calls == [(get_settings().database_url, "The action server"), "run"]

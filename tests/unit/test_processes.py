@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from kefu.processes import free_port, wait_until_ready
+from tests.processes import free_port, wait_until_ready
 
 
 def test_a_free_port_can_be_bound():

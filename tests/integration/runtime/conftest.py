@@ -24,8 +24,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from kefu.processes import free_port
 from tests.integration.conftest import on_ci
+from tests.processes import free_port
 
 MARIADB_ADMIN_URL = os.environ.get("KEFU_TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 MARIADB_HOW_TO_START = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"

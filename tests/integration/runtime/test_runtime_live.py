@@ -21,11 +21,11 @@ import pytest
 import requests
 from sqlalchemy.engine import make_url
 
-from kefu.processes import free_port, wait_until_ready
 from kefu.security.conversation_access import KEY_HEADER
 from kefu.security.tokens import issue_customer_token
 from tests.e2e.conftest import MODEL, ROOT, SHOP_TODAY, TOKEN_SECRET, _stop
 from tests.integration.runtime.conftest import PrivateRedis, TcpProxy
+from tests.processes import free_port, wait_until_ready
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
-from kefu.processes import free_port
 from tests.e2e.conftest import MODEL, ROOT
+from tests.processes import free_port
 
 pytestmark = pytest.mark.integration
 

@@ -82,3 +82,43 @@ def test_revision_0004_encrypts_the_transcripts_already_recorded_and_0003_gets_t
     with get_engine(db_url).connect() as connection:
         assert connection.execute(text("SELECT transcript FROM handoff_requests")).scalar_one() == clear
     upgrade(db_url)
+
+
+def test_upgrade_at_start_migrates_a_new_database(tmp_path):
+    from kefu.db.migrate import upgrade_at_start
+
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    try:
+        assert upgrade_at_start(url, "The test server") is True
+        assert table_names(url) == TABLES
+    finally:
+        dispose_engine(url)
+
+
+def test_upgrade_at_start_starts_anyway_when_the_database_is_down(monkeypatch, caplog):
+    from sqlalchemy.exc import OperationalError
+
+    import kefu.db.migrate
+
+    def down(*args, **kwargs):
+        raise OperationalError("connect", {}, Exception("Connection refused"))
+
+    monkeypatch.setattr(kefu.db.migrate, "upgrade", down)
+    assert kefu.db.migrate.upgrade_at_start("mysql+pymysql://u:p@db/kefu", "The test server") is False
+    assert "The test server: could not bring the database schema up to date (OperationalError)" in caplog.text
+
+
+def test_the_providers_only_open_the_engine(monkeypatch):
+    import kefu.catalog.provider
+    import kefu.db.migrate
+    import kefu.orders.provider
+
+    def no_migrations(*args, **kwargs):
+        raise AssertionError("a provider ran the migrations; start-up does (upgrade_at_start)")
+
+    monkeypatch.setattr(kefu.db.migrate, "upgrade", no_migrations)
+    monkeypatch.setattr(kefu.db.migrate, "command", None)
+    monkeypatch.setattr(kefu.orders.provider, "_service", None)
+    monkeypatch.setattr(kefu.catalog.provider, "_service", None)
+    assert kefu.orders.provider.get_order_service() is kefu.orders.provider.get_order_service()
+    assert kefu.catalog.provider.get_catalog_service() is kefu.catalog.provider.get_catalog_service()

@@ -95,13 +95,6 @@ def test_change_address_refused_after_shipping(orders):
     assert orders.get("LT2026110103").address == "上海市浦东新区世纪大道100号"
 
 
-def test_mark_refunding_only_from_delivered(orders):
-    assert orders.mark_refunding("LT2026110102") is False
-    assert orders.mark_refunding("LT2026110104") is True
-    assert orders.get("LT2026110104").status is OrderStatus.REFUNDING
-    assert orders.mark_refunding("LT2026110104") is False
-
-
 def test_state_change_is_conditional_on_the_current_row(orders, shop_url):
     """A decision made on a stale read does not go through: the UPDATE re-checks the status."""
     stale = orders.get("LT2026110102")

@@ -29,7 +29,6 @@ def test_create_records_request_and_marks_order_refunding(refunds, shop_url, cip
     assert refund.created_at == clock()
     assert OrderRepository(shop_url, cipher).get("LT2026110104").status is OrderStatus.REFUNDING
     assert refunds.latest_for_order("LT2026110104") == refund
-    assert refunds.get_by_reference(refund.reference) == refund
 
 
 @pytest.mark.parametrize(
@@ -54,4 +53,3 @@ def test_references_are_unique(refunds):
 
 def test_latest_for_order_without_refund(refunds):
     assert refunds.latest_for_order("LT2026110104") is None
-    assert refunds.get_by_reference("RF00000000000000") is None

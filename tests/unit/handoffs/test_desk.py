@@ -91,10 +91,10 @@ def test_handoff_json(waiting):
 
 
 async def test_claim_reply_close_drive_the_conversation(desk, conversations, waiting):
-    assert [h.id for h in desk.waiting()] == [waiting.id]
+    assert [h.id for h in desk.handoffs.list_waiting()] == [waiting.id]
     claimed = await desk.claim(waiting.id, "wang")
     assert (claimed.status, claimed.claimed_by) == (HandoffStatus.CLAIMED, "wang")
-    assert desk.waiting() == []
+    assert desk.handoffs.list_waiting() == []
     await desk.reply(waiting.id, "wang", "  您好，我来帮您查  ")
     closed = await desk.close(waiting.id, "wang")
     assert closed.status is HandoffStatus.CLOSED

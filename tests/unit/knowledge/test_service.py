@@ -137,7 +137,7 @@ def test_a_new_knowledge_version_does_not_see_older_answers(knowledge_dir):
 
 def test_a_passage_adds_detail_when_it_has_a_question_word_the_faq_never_mentions(knowledge_dir):
     knowledge = service(knowledge_dir)
-    entry = knowledge.faq_entry("shipping_fee")
+    entry = knowledge._faq["shipping_fee"]
     passage = "保温杯首次使用前用开水烫洗。"
     assert knowledge.adds_detail("保温杯的运费怎么算", entry, passage)
     assert not knowledge.adds_detail("运费怎么算", entry, "运费按重量计算。")  # the FAQ says 运费 already
@@ -149,7 +149,7 @@ def test_a_faq_answer_takes_a_passage_near_its_score_or_with_new_detail(knowledg
     from kefu.knowledge.service import KnowledgeAnswer
 
     knowledge = service(knowledge_dir)
-    entry = knowledge.faq_entry("shipping_fee")
+    entry = knowledge._faq["shipping_fee"]
     faq = Hit(Unit("faq", "shipping_fee", "运费怎么算"), 0.8, 0.8, 0.8)
 
     def passage(score, text="保温杯首次使用前用开水烫洗。"):

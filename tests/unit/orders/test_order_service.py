@@ -112,9 +112,9 @@ def test_refund_not_applied(service, order_id, user_id, code):
     assert (outcome.done, outcome.code, outcome.refund) == (False, code, None)
 
 
-def test_refund_decided_on_the_current_state_not_the_callers_copy(service, orders):
+def test_refund_decided_on_the_current_state_not_the_callers_copy(service, refunds):
     stale = found(service, "LT2026110104")
-    assert orders.mark_refunding("LT2026110104")
+    assert refunds.create("LT2026110104", "尺码不合适", Decimal("59.00")) is not None
     assert service.apply_refund(stale, "不想要了").code is RefundCode.REFUND_IN_PROGRESS
 
 
