@@ -18,6 +18,7 @@ from kefu.knowledge.retrieval import EmbeddingCache, Hit, HybridIndex, Search, c
 from kefu.knowledge.sources import FaqEntry, KnowledgeSources
 from kefu.knowledge.store import IndexStore, Stamp, knowledge_units, update_index
 from kefu.knowledge.topics import TopicClassifier
+from kefu.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,8 @@ class KnowledgeService:
         self,
         sources: KnowledgeSources,
         embedder: Embedder | None,
-        threshold: float = 0.45,
-        doc_threshold: float = 0.35,
+        threshold: float = Settings.kb_answer_threshold,
+        doc_threshold: float = Settings.kb_answer_threshold,
         cache_path: Path | None = None,
         vectors: np.ndarray | None = None,
         version: str = "",
