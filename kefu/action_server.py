@@ -83,9 +83,11 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_argument_parser, create_ssl_context
 
+    from kefu.runtime.patches import install_action_server
     from kefu.security.strength import announce_mode
     from kefu.settings import SettingsError, get_settings
 
+    install_action_server()
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(
