@@ -29,8 +29,7 @@ def prepare_serving() -> None:
     """
     from kefu.runtime import patches
     from kefu.runtime.redis import check_redis
-    from kefu.security.strength import announce_mode
-    from kefu.settings import SettingsError, get_settings
+    from kefu.settings import SettingsError, announce_mode, get_settings
 
     try:
         settings = get_settings()
