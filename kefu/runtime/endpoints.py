@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kefu.security.action_secret import SECRET_HEADER
 from kefu.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -49,8 +50,6 @@ def event_broker(settings: Settings) -> dict[str, Any] | None:
 
 def action_server_headers(settings: Settings) -> dict[str, str]:
     """The headers of every call to the action server: the shared secret it checks."""
-    from kefu.action_server import SECRET_HEADER
-
     return {SECRET_HEADER: settings.action_server_secret}
 
 
