@@ -50,7 +50,7 @@ def tsv_to_yaml(tsv: Path, out: Path) -> int:
 
 
 def rasa_train(config: Path, nlu: Path, out: Path) -> None:
-    from kefu.rasa_cli import disable_phone_home
+    from kefu.runtime.patches import disable_phone_home
 
     disable_phone_home()
     from rasa.model_training import train_nlu
@@ -61,7 +61,7 @@ def rasa_train(config: Path, nlu: Path, out: Path) -> None:
 def rasa_predict(model: Path, data: Path) -> dict[str, Any]:
     import asyncio
 
-    from kefu.rasa_cli import disable_phone_home
+    from kefu.runtime.patches import disable_phone_home
 
     disable_phone_home()
     from rasa.core.agent import Agent

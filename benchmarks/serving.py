@@ -76,7 +76,7 @@ EXPECTED = {"faq": "99元", "order": "已发货", "form": "订单", "vanilla": "
 OURS_SYSTEMS = ("ours", "ours_embedded")
 # Stock `rasa run` with telemetry and crash reporting off, and none of our endpoints installed.
 VANILLA_SERVER = (
-    "import sys; from kefu.rasa_cli import disable_phone_home; disable_phone_home(); "
+    "import sys; from kefu.runtime.patches import disable_phone_home; disable_phone_home(); "
     "from rasa.__main__ import main; sys.argv[0] = 'rasa'; main()"
 )
 

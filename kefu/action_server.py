@@ -14,10 +14,11 @@ through here: ``python -m kefu.action_server --actions actions --port 5055``.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import sys
 from typing import TYPE_CHECKING, Any
+
+from kefu.security.action_secret import SECRET_HEADER, secret_matches
 
 if TYPE_CHECKING:
     from sanic import Sanic
@@ -25,17 +26,11 @@ if TYPE_CHECKING:
 
     from kefu.settings import Settings
 
+__all__ = ["OPEN_PATHS", "SECRET_HEADER", "create_app", "main", "require_secret", "secret_matches"]
+
 logger = logging.getLogger(__name__)
 
-SECRET_HEADER = "X-Kefu-Action-Secret"
 OPEN_PATHS = frozenset({"/health"})
-
-
-def secret_matches(given: str | None, secret: str) -> bool:
-    """Whether ``given`` is ``secret``, compared in constant time; an empty secret matches nothing."""
-    if not given or not secret:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), secret.encode("utf-8"))
 
 
 def require_secret(app: Sanic, secret: str) -> None:
@@ -83,9 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_argument_parser, create_ssl_context
 
-    from kefu.security.strength import announce_mode
-    from kefu.settings import SettingsError, get_settings
+    from kefu.runtime.patches import install_action_server
+    from kefu.settings import SettingsError, announce_mode, get_settings
 
+    install_action_server()
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(

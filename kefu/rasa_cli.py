@@ -3,12 +3,12 @@
 Rasa 3.6 sends usage telemetry unless ``RASA_TELEMETRY_ENABLED=false`` and, independently of that
 flag, initialises Sentry crash reporting from a key shipped inside the package. A shop's
 conversations must not leave its servers, so every Rasa command of this project goes through
-here: ``python -m kefu.rasa_cli train|run|test|data validate ...``.
+here: ``python -m kefu.rasa_cli train|run|test|data validate ...``. The patches themselves, these
+and those of the serving commands, are in :mod:`kefu.runtime.patches`.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -16,30 +16,20 @@ if TYPE_CHECKING:
     from kefu.settings import Settings
 
 
-def disable_phone_home() -> None:
-    """Turns off Rasa's telemetry and error reporting for this process and its children."""
-    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
-    os.environ.pop("RASA_EXCEPTION_WRITE_KEY", None)
-    import rasa.telemetry
-
-    rasa.telemetry.initialize_error_reporting = lambda: None
-    rasa.telemetry.sentry_write_key = lambda: None
-
-
 # Commands that serve conversations: they get the endpoints built from the settings.
 SERVING_COMMANDS = {"run", "shell"}
 
 
 def prepare_serving() -> None:
-    """Checks the configured services and makes Rasa use the endpoints built from the settings.
+    """Checks the configured services and installs every patch of the Rasa server
+    (:func:`kefu.runtime.patches.install`), among them the endpoints built from the settings.
 
     Exits with a message naming the variable to fix when a setting is wrong or Redis is unreachable:
     the server never starts on a silent fallback.
     """
-    from kefu.runtime import endpoints
+    from kefu.runtime import patches
     from kefu.runtime.redis import check_redis
-    from kefu.security.strength import announce_mode
-    from kefu.settings import SettingsError, get_settings
+    from kefu.settings import SettingsError, announce_mode, get_settings
 
     try:
         settings = get_settings()
@@ -56,11 +46,7 @@ def prepare_serving() -> None:
     from kefu.db.migrate import upgrade_at_start
 
     upgrade_at_start(settings.database_url, "The Rasa server")
-    endpoints.install()
-    from kefu.runtime import action_results, event_types
-
-    action_results.install()
-    event_types.install()
+    patches.install()
 
 
 def with_server_options(argv: list[str], settings: Settings) -> list[str]:
@@ -83,10 +69,10 @@ def with_server_options(argv: list[str], settings: Settings) -> list[str]:
 
 
 def main() -> None:
-    disable_phone_home()
-    from kefu.security.masking import install_log_masking
+    from kefu.runtime import patches
 
-    install_log_masking()
+    patches.disable_phone_home()
+    patches.mask_logs()
     if sys.argv[1:2] and sys.argv[1] in SERVING_COMMANDS and sys.argv[2:3] != ["actions"]:
         prepare_serving()
         from kefu.settings import get_settings

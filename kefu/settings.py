@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from kefu.security.strength import encryption_key_weakness, secret_weakness
 from kefu.wechat.config import WECHAT_API, WECOM_API, WechatSettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -360,10 +362,60 @@ def load_settings() -> Settings:
             "the first lock's length"
         )
     if settings.production:
-        from kefu.security.strength import refuse_weak_settings
-
         refuse_weak_settings(settings)
     return settings
+
+
+GENERATE_HINT = "`openssl rand -hex 32`"
+
+
+def _require_secret(name: str, value: str, min_length: int, hint: str = GENERATE_HINT) -> None:
+    weakness = secret_weakness(value, min_length)
+    if weakness is not None:
+        raise SettingsError(f"{name} {weakness}; set a random value (e.g. {hint}) in production")
+
+
+def refuse_weak_settings(settings: Settings) -> None:
+    """Raises :class:`SettingsError` naming the first weak production setting
+    (the rules: :mod:`kefu.security.strength`)."""
+    if settings.admin_bootstrap_password:
+        raise SettingsError(
+            "ADMIN_BOOTSTRAP_PASSWORD is set: production never creates an admin with a preset password; "
+            "unset it and create the first admin with `python -m kefu.admin.accounts create-admin`"
+        )
+    _require_secret("CUSTOMER_TOKEN_SECRET", settings.customer_token_secret, 32)
+    weakness = encryption_key_weakness(settings.encryption_keys, DEV_ENCRYPTION_KEY)
+    if weakness is not None:
+        raise SettingsError(
+            f"KEFU_ENCRYPTION_KEYS: {weakness}; generate one with `python -m kefu.security.crypto new-key`"
+        )
+    _require_secret("DASHBOARD_ADMIN_TOKEN", settings.dashboard_admin_token, 24, "`openssl rand -hex 24`")
+    _require_secret("ACTION_SERVER_SECRET", settings.action_server_secret, 32)
+    for key, app in settings.sdk_api_keys.items():
+        weakness = secret_weakness(key, 24)
+        if weakness is not None:
+            raise SettingsError(
+                f"SDK_API_KEYS: the key of {app!r} {weakness}; give it a random key "
+                "(e.g. `openssl rand -hex 24`) in production"
+            )
+
+
+DEVELOPMENT_BANNER = """
+**********************************************************************************
+**  DEVELOPMENT MODE (KEFU_ENV={env}): development secrets, any SDK key and a
+**  development admin are accepted. Never expose this process to the internet.
+**  Going live: KEFU_ENV=production and the settings listed in docs/security.md.
+**********************************************************************************
+"""
+
+
+def announce_mode(settings: Settings, what: str) -> None:
+    """Prints a banner to stderr when ``settings`` are not production's (start-up of ``what``)."""
+    if settings.production:
+        return
+    banner = DEVELOPMENT_BANNER.format(env=settings.env)
+    sys.stderr.write(f"{banner}{what} is starting in {settings.env} mode.\n")
+    sys.stderr.flush()
 
 
 @lru_cache(maxsize=1)

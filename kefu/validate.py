@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from kefu.rasa_cli import disable_phone_home
+from kefu.runtime.patches import disable_phone_home
 
 ROOT = Path(__file__).resolve().parent.parent
 _UNUSED_RESPONSE = re.compile(r"The utterance '([^']+)' is not used in any story or rule")

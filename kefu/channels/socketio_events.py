@@ -11,7 +11,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
 from rasa.core.channels import socketio as rasa_socketio
@@ -33,7 +33,9 @@ from kefu.security.tokens import customer_of
 from kefu.security.verification import CLIENT_IP_KEY
 
 if TYPE_CHECKING:
-    from kefu.channels.socketio import SocketIOInput
+    from kefu.security.conversation_access import OwnerRegistry
+    from kefu.security.ratelimit import RateLimiter
+    from kefu.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -92,12 +94,32 @@ class SocketIOOutput(rasa_socketio.SocketIOOutput):
             await self._send_message(recipient_id, json_message)
 
 
+class SocketIOChannel(Protocol):
+    """What the event handlers read of their channel (:class:`kefu.channels.socketio.SocketIOInput`)."""
+
+    namespace: str | None
+    bot_message_evt: str
+    session_persistence: bool
+    metadata_key: str | None
+    jwt_key: str | None
+    jwt_algorithm: str | None
+    max_message_chars: int
+    max_metadata_bytes: int
+    rate_per_minute: int
+    connect_rate_per_minute: int
+    limiter: RateLimiter
+    owners: OwnerRegistry
+    settings: Settings
+
+    def name(self) -> str: ...
+
+
 class SocketIOEvents:
     """The socket.io event handlers of one blueprint; no client payload can make them raise."""
 
     def __init__(
         self,
-        channel: SocketIOInput,
+        channel: SocketIOChannel,
         sio: AsyncServer,
         on_new_message: OnNewMessage,
         exists: Exists | None = None,

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from kefu.db.engine import session_scope
 from kefu.db.models import VerificationAttemptRow
-from kefu.security.verification import Attempts, LockoutPolicy, VerificationUnavailable, after_failure
+from kefu.security.attempts import Attempts, LockoutPolicy, VerificationUnavailable, after_failure
 
 T = TypeVar("T")
 PURGE_EVERY = 200  # failures recorded between two purges of records that can no longer matter

@@ -3,8 +3,9 @@
 Rasa 3.6 (``RemoteAction._validate_action_result``) calls ``jsonschema.validate`` on every action
 server answer, and ``validate`` first checks the response schema itself against the JSON Schema
 meta-schema. Under load that was a third of the Rasa process's CPU time on an order turn (py-spy,
-8 concurrent customers). :func:`install` keeps the check and its error message, with the schema
-checked and the validator built once per process.
+8 concurrent customers). :func:`validate_action_result`, installed by
+``kefu.runtime.patches.validate_action_results_once``, keeps the check and its error message, with
+the schema checked and the validator built once per process.
 """
 
 from __future__ import annotations
@@ -37,8 +38,3 @@ def validate_action_result(_: RemoteAction, result: dict[str, Any]) -> bool:
         f"For more information about the format visit {DOCS_BASE_URL}/custom-actions"
     )
     raise error
-
-
-def install() -> None:
-    """Makes every remote action of this process validate its results with :func:`validate_action_result`."""
-    RemoteAction._validate_action_result = validate_action_result  # type: ignore[method-assign]

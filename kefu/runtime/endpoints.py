@@ -3,7 +3,7 @@
 ``endpoints.yml`` keeps what is static (``action_endpoint: url: ${ACTION_ENDPOINT_URL}``; its calls
 get the action server's shared secret from the settings as a header); the
 sections that depend on which services are configured are built here, one function per section,
-from :class:`~kefu.settings.Settings`. ``kefu.rasa_cli`` installs :func:`read_endpoints` in place of
+from :class:`~kefu.settings.Settings`. ``kefu.runtime.patches`` installs :func:`read_endpoints` in place of
 Rasa's reader for the commands that serve conversations (``run``, ``shell``), so the server runs
 with exactly what the environment says and secrets never go into a file.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from kefu.security.action_secret import SECRET_HEADER
 from kefu.settings import Settings, get_settings
 
 if TYPE_CHECKING:
@@ -49,20 +50,22 @@ def event_broker(settings: Settings) -> dict[str, Any] | None:
 
 def action_server_headers(settings: Settings) -> dict[str, str]:
     """The headers of every call to the action server: the shared secret it checks."""
-    from kefu.action_server import SECRET_HEADER
-
     return {SECRET_HEADER: settings.action_server_secret}
 
 
-def read_endpoints(endpoints_file: str | None, settings: Settings | None = None) -> AvailableEndpoints:
-    """``endpoints_file`` as Rasa reads it, with the generated sections and the guarded action endpoint."""
+def read_endpoints(
+    endpoints_file: str | None, settings: Settings | None = None, rasa_reader: Any = None
+) -> AvailableEndpoints:
+    """``endpoints_file`` as Rasa reads it (with ``rasa_reader``, Rasa's own reader, once
+    :func:`kefu.runtime.patches.read_endpoints_from_settings` has replaced it), with the generated
+    sections and the guarded action endpoint."""
     from rasa.core.utils import AvailableEndpoints
     from rasa.utils.endpoints import EndpointConfig
 
     from kefu.runtime.action_endpoint import ActionServerEndpoint
 
     settings = settings or get_settings()
-    endpoints = (_RASA_READ_ENDPOINTS or AvailableEndpoints.read_endpoints)(endpoints_file)
+    endpoints = (rasa_reader or AvailableEndpoints.read_endpoints)(endpoints_file)
     if endpoints.action is not None:
         endpoints.action = ActionServerEndpoint.wrap(endpoints.action)
         endpoints.action.headers = {**endpoints.action.headers, **action_server_headers(settings)}
@@ -82,34 +85,3 @@ def read_endpoints(endpoints_file: str | None, settings: Settings | None = None)
 
 def _config(cls: type[EndpointConfig], section: dict[str, Any] | None) -> EndpointConfig | None:
     return None if section is None else cls.from_dict(dict(section))
-
-
-def install() -> None:
-    """Makes Rasa in this process read its endpoints through :func:`read_endpoints` and use the
-    configured tracker store as it is.
-
-    Rasa's agent wraps every tracker store in a ``FailSafeTrackerStore`` that, when the store fails,
-    treats the conversation as new and saves it in memory: a customer talking to several instances
-    would silently lose their conversation. Without the wrapper a store failure fails the request
-    and is logged; the conversation in Redis stays intact.
-    """
-    global _RASA_READ_ENDPOINTS
-    from rasa.core.agent import Agent
-    from rasa.core.utils import AvailableEndpoints
-
-    if _RASA_READ_ENDPOINTS is None:
-        _RASA_READ_ENDPOINTS = AvailableEndpoints.read_endpoints
-    AvailableEndpoints.read_endpoints = classmethod(lambda cls, path: read_endpoints(path))  # type: ignore[assignment]
-    Agent._create_tracker_store = staticmethod(_tracker_store_without_fallback)  # type: ignore[method-assign]
-
-
-def _tracker_store_without_fallback(store: Any, domain: Any) -> Any:
-    from kefu.runtime.conversation_stores import MemoryTrackerStore
-
-    if store is None:
-        return MemoryTrackerStore(domain)
-    store.domain = domain
-    return store
-
-
-_RASA_READ_ENDPOINTS: Any = None

@@ -3,8 +3,10 @@
 Rasa 3.6's ``Event.resolve_by_type`` lists every subclass of ``Event`` (recursively, checking each
 for abstractness) for every event it deserialises. A tracker is deserialised on every message, so
 the cost grows with the conversation: at turn 150 it was a fifth of the Rasa process's time
-(py-spy). :func:`install` resolves names through a table built once, and again only when a name is
-missing (an event class imported later). Same classes, same precedence, same errors.
+(py-spy). :func:`resolve_by_type`, installed by
+``kefu.runtime.patches.resolve_event_types_from_table``, resolves names through a table built
+once, and again only when a name is missing (an event class imported later). Same classes, same
+precedence, same errors.
 """
 
 from __future__ import annotations
@@ -37,8 +39,3 @@ def resolve_by_type(type_name: str, default: Any = None) -> type[Event] | None:
     if default is not None:
         return default
     raise ValueError(f"Unknown event name '{type_name}'.")
-
-
-def install() -> None:
-    """Makes ``Event.resolve_by_type`` use the table in this process."""
-    Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]

@@ -200,7 +200,7 @@ def test_the_servers_listen_on_this_machine_only_by_default(environ):
 
 
 def test_development_mode_announces_itself_on_stderr(environ, capsys):
-    from kefu.security.strength import announce_mode
+    from kefu.settings import announce_mode
 
     announce_mode(load_settings(), "The action server")
     err = capsys.readouterr().err
@@ -208,7 +208,7 @@ def test_development_mode_announces_itself_on_stderr(environ, capsys):
 
 
 def test_production_mode_starts_without_a_banner(environ, capsys):
-    from kefu.security.strength import announce_mode
+    from kefu.settings import announce_mode
 
     environ.update(PRODUCTION)
     announce_mode(load_settings(), "The action server")

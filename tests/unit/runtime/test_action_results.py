@@ -6,7 +6,7 @@ import jsonschema
 import pytest
 from rasa.core.actions.action import RemoteAction
 
-from kefu.runtime import action_results
+from kefu.runtime import action_results, patches
 
 GOOD = {
     "events": [{"event": "slot", "name": "order_id", "value": "LT2026110103"}],
@@ -48,7 +48,7 @@ def test_install_replaces_rasas_check_and_checks_the_schema_once(monkeypatch, ac
         "check_schema",
         classmethod(lambda cls, schema, **kw: checked.append(1) or original.__func__(cls, schema, **kw)),
     )
-    action_results.install()
+    patches.validate_action_results_once()
     for _ in range(5):
         assert action._validate_action_result(GOOD) is True
     with pytest.raises(jsonschema.ValidationError):

@@ -6,7 +6,7 @@ import pytest
 import rasa.shared.utils.common
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 
-from kefu.runtime import event_types
+from kefu.runtime import event_types, patches
 
 ORIGINAL = Event.resolve_by_type
 
@@ -14,7 +14,7 @@ ORIGINAL = Event.resolve_by_type
 @pytest.fixture
 def installed(monkeypatch):
     monkeypatch.setattr(Event, "resolve_by_type", ORIGINAL)
-    event_types.install()
+    patches.resolve_event_types_from_table()
     yield
 
 
