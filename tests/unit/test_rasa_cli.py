@@ -57,15 +57,14 @@ def test_several_server_processes_without_redis_stop_the_start(monkeypatch):
 def test_serving_migrates_the_schema_once(monkeypatch):
     import kefu.db.migrate
     from kefu.rasa_cli import prepare_serving
-    from kefu.runtime import action_results, endpoints, event_types
+    from kefu.runtime import patches
     from kefu.settings import get_settings
 
     calls = []
     monkeypatch.setenv("REDIS_URL", "")
     monkeypatch.setenv("SANIC_WORKERS", "1")
     monkeypatch.setattr(kefu.db.migrate, "upgrade_at_start", lambda url, server: calls.append((url, server)))
-    for module in (endpoints, action_results, event_types):
-        monkeypatch.setattr(module, "install", lambda: None)
+    monkeypatch.setattr(patches, "install", lambda: None)
     get_settings.cache_clear()
     try:
         prepare_serving()
