@@ -1,7 +1,7 @@
 """The handoff desk: the queue of customers waiting for a human, and an agent's work on one.
 
 The conversation itself lives in Rasa; :class:`Conversations` is what the desk needs from it (the
-Rasa side is :class:`kefu.channels.admin.RasaConversations`). Claiming pauses the bot
+Rasa side is :class:`kefu.channels.handoff_conversations.RasaConversations`). Claiming pauses the bot
 (Rasa's ``ConversationPaused``: the customer's messages are still recorded, the bot no longer
 answers); the agent's replies are recorded as bot messages marked with the agent and delivered
 through the customer's channel; closing resumes the bot (``ConversationResumed``).

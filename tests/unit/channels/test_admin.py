@@ -21,7 +21,8 @@ from kefu.admin.knowledge import FaqEditor
 from kefu.admin.permissions import ROLE_PERMISSIONS, Role
 from kefu.analytics.events import QUESTION_ASKED, make_event
 from kefu.analytics.store import AnalyticsStore
-from kefu.channels.admin import ENDPOINTS, AdminInput, openapi_spec
+from kefu.channels.admin import AdminInput
+from kefu.channels.admin_routes import ENDPOINTS, openapi_spec
 from kefu.db.accounts import AccountRepository
 from kefu.db.handoffs import HandoffRepository
 from kefu.db.verification import SqlAttemptStore
