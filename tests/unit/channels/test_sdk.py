@@ -13,13 +13,8 @@ from sanic.compat import Header
 
 from kefu.channels.http import ApiError
 from kefu.channels.message_guard import EMPTY_MESSAGE_REPLY
-from kefu.channels.sdk import (
-    SdkInput,
-    application_of,
-    bot_messages,
-    parse_message_body,
-    parse_session_body,
-)
+from kefu.channels.sdk import SdkInput, bot_messages
+from kefu.channels.sdk_requests import application_of, parse_message_body, parse_session_body
 from kefu.security.conversation_access import InMemoryOwnerRegistry
 from kefu.settings import SettingsError
 from tests.unit.channels.fakes import FakeProcessor
