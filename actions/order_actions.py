@@ -11,12 +11,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.customer import logged_in_user
-from actions.faq_actions import answer_message
 from actions.order_forms import MAX_PHONE_ATTEMPTS, attempts, caller_keys
 from kefu.db.records import Order, OrderStatus, RefundStatus
-from kefu.knowledge.service import KnowledgeAnswer, KnowledgeService, get_knowledge_service
 from kefu.orders.policy import (
-    AddressChangeCode,
     CancelCode,
     RefundCode,
     can_cancel,
@@ -25,7 +22,6 @@ from kefu.orders.policy import (
 )
 from kefu.orders.provider import get_order_service
 from kefu.orders.service import LookupCode, OrderService, ServiceUnavailable
-from kefu.security.masking import mask_address
 from kefu.security.verification import (
     VerificationGuard,
     VerificationUnavailable,
@@ -33,7 +29,6 @@ from kefu.security.verification import (
     get_verification_guard,
 )
 from kefu.settings import get_settings
-from kefu.text import find_order_ids, looks_like_question
 
 REFUND_STATUS_NAMES = {
     RefundStatus.SUBMITTED: "已提交，等待仓库收到退货后审核（1-3个工作日）",
@@ -231,222 +226,3 @@ def refund_note(order: Order) -> str:
     if order.status is OrderStatus.PAID:
         return f"订单已付款未发货，取消后 {money(order)} 元将全额原路退回。"
     return "订单还没有付款，取消后不会产生任何费用。"
-
-
-class ActionAskCancelConfirmed(OrderAction):
-    """Asks to confirm a cancellation (or a paid order's cancel-and-refund), naming what follows."""
-
-    def name(self) -> str:
-        return "action_ask_cancel_form_cancel_confirmed"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        order = await self.authorised_order(tracker)
-        if order is None:
-            return []
-        if tracker.get_slot("order_request") == "refund":
-            dispatcher.utter_message(response="utter_refund_confirm_cancel", **order_details(order))
-        else:
-            dispatcher.utter_message(
-                response="utter_ask_cancel_form_cancel_confirmed",
-                refund_note=refund_note(order),
-                **order_details(order),
-            )
-        return []
-
-
-class ActionAskRefundReason(OrderAction):
-    def name(self) -> str:
-        return "action_ask_refund_form_refund_reason"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        dispatcher.utter_message(
-            response="utter_ask_refund_form_refund_reason", order_id=tracker.get_slot("order_id")
-        )
-        return []
-
-
-class ActionAskRefundConfirmed(OrderAction):
-    def name(self) -> str:
-        return "action_ask_refund_form_refund_confirmed"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        order = await self.authorised_order(tracker)
-        if order is not None:
-            dispatcher.utter_message(
-                response="utter_ask_refund_form_refund_confirmed",
-                refund_reason=tracker.get_slot("refund_reason"),
-                **order_details(order),
-            )
-        return []
-
-
-class ActionAskNewAddress(OrderAction):
-    def name(self) -> str:
-        return "action_ask_address_form_new_address"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        dispatcher.utter_message(
-            response="utter_ask_address_form_new_address", order_id=tracker.get_slot("order_id")
-        )
-        return []
-
-
-class ActionAskAddressConfirmed(OrderAction):
-    def name(self) -> str:
-        return "action_ask_address_form_address_confirmed"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        dispatcher.utter_message(
-            response="utter_ask_address_form_address_confirmed",
-            order_id=tracker.get_slot("order_id"),
-            new_address=tracker.get_slot("new_address"),
-        )
-        return []
-
-
-class ConfirmedSubmit(OrderAction):
-    """Base of the submit actions: nothing happens unless the form's confirmation slot says yes.
-
-    Whatever the outcome, the form's slots are cleared and the conversation leaves the order flow.
-    """
-
-    confirm_slot: str
-    aborted_response: str
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        done = [SlotSet("order_next", None), *[SlotSet(s, None) for s in FORM_SLOTS]]
-        order = await self.authorised_order(tracker)
-        if order is None:
-            return done
-        if not tracker.get_slot(self.confirm_slot):
-            dispatcher.utter_message(response=self.aborted_response, **order_details(order))
-            return done
-        await self.submit(dispatcher, tracker, order)
-        return done
-
-    @abstractmethod
-    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None: ...
-
-
-class ActionSubmitRefund(ConfirmedSubmit):
-    """Records a confirmed no-reason return and gives its reference."""
-
-    confirm_slot = "refund_confirmed"
-    aborted_response = "utter_refund_aborted"
-
-    def name(self) -> str:
-        return "action_submit_refund"
-
-    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
-        outcome = await asyncio.to_thread(
-            self._orders().apply_refund, order, tracker.get_slot("refund_reason") or ""
-        )
-        if outcome.done and outcome.refund is not None:
-            dispatcher.utter_message(
-                response="utter_refund_submitted", reference=outcome.refund.reference, **order_details(order)
-            )
-        else:
-            dispatcher.utter_message(
-                response=REFUND_REFUSALS.get(outcome.code, "utter_refund_already_refunding"),
-                **order_details(order),
-            )
-
-
-class ActionSubmitCancel(ConfirmedSubmit):
-    """Cancels a confirmed order; a paid one is refunded in full."""
-
-    confirm_slot = "cancel_confirmed"
-    aborted_response = "utter_cancel_aborted"
-
-    def name(self) -> str:
-        return "action_submit_cancel"
-
-    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
-        outcome = await asyncio.to_thread(self._orders().cancel, order)
-        if outcome.done:
-            if outcome.refund is not None:
-                note = (
-                    f"退款单号 {outcome.refund.reference}，{money(order)} 元将全额原路退回（一般1-7天到账）。"
-                )
-            else:
-                note = "订单还没有付款，不会产生任何费用。"
-            dispatcher.utter_message(response="utter_cancel_done", refund_note=note, **order_details(order))
-        else:
-            dispatcher.utter_message(
-                response="utter_cancel_not_allowed",
-                advice=CANCEL_ADVICE.get(outcome.code, ""),
-                **order_details(order),
-            )
-
-
-class ActionSubmitAddress(ConfirmedSubmit):
-    """Stores a confirmed new delivery address."""
-
-    confirm_slot = "address_confirmed"
-    aborted_response = "utter_address_aborted"
-
-    def name(self) -> str:
-        return "action_submit_address"
-
-    async def submit(self, dispatcher: CollectingDispatcher, tracker: Tracker, order: Order) -> None:
-        address = tracker.get_slot("new_address") or ""
-        outcome = await asyncio.to_thread(self._orders().change_address, order, address)
-        if outcome.done:
-            dispatcher.utter_message(
-                response="utter_address_changed", masked_address=mask_address(address), **order_details(order)
-            )
-        elif outcome.code is not AddressChangeCode.BEFORE_SHIPPING:
-            dispatcher.utter_message(response="utter_address_not_allowed", **order_details(order))
-
-
-ORDER_INTENTS = {
-    "query_order",
-    "query_logistics",
-    "apply_refund",
-    "query_refund",
-    "cancel_order",
-    "change_address",
-}
-POLICY_ANSWER_MIN_SCORE = 0.6
-MAX_ORDER_BUTTONS = 5
-
-
-class ActionAskOrderId(OrderAction):
-    """Asks which order. A policy question behind the request ("怎么取消订单") is answered first,
-    and a logged-in customer can pick one of their recent orders."""
-
-    def __init__(
-        self,
-        orders: Callable[[], OrderService] | None = None,
-        knowledge: Callable[[], KnowledgeService] | None = None,
-    ) -> None:
-        super().__init__(orders)
-        self._knowledge = knowledge or get_knowledge_service
-
-    def name(self) -> str:
-        return "action_ask_order_form_order_id"
-
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-        text = tracker.latest_message.get("text") or ""
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        if intent in ORDER_INTENTS and looks_like_question(text) and not find_order_ids(text):
-            best = await asyncio.to_thread(self._knowledge().best_faq, text)
-            if best is not None and best[1] >= POLICY_ANSWER_MIN_SCORE:
-                entry, score = best
-                dispatcher.utter_message(
-                    **answer_message(KnowledgeAnswer(entry.answer, score, "faq", entry.topic, entry.question))
-                )
-        user = logged_in_user(tracker)
-        orders = await asyncio.to_thread(self._orders().orders_of, user) if user else []
-        if orders:
-            buttons = [
-                {
-                    "title": f"{o.order_id} {o.product}（{status_name(o.status)}）",
-                    "payload": f'/inform{{"order_id": "{o.order_id}"}}',
-                }
-                for o in orders[:MAX_ORDER_BUTTONS]
-            ]
-            dispatcher.utter_message(response="utter_ask_order_form_order_id_choose", buttons=buttons)
-        else:
-            dispatcher.utter_message(response="utter_ask_order_form_order_id")
-        return []

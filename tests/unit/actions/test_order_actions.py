@@ -4,20 +4,17 @@ from decimal import Decimal
 import pytest
 from rasa_sdk.events import SlotSet
 
-from actions.order_actions import (
-    FORM_SLOTS,
+from actions.order_actions import FORM_SLOTS, ActionHandleOrderRequest
+from actions.order_ask_actions import (
     ActionAskAddressConfirmed,
     ActionAskCancelConfirmed,
     ActionAskNewAddress,
     ActionAskOrderId,
     ActionAskRefundConfirmed,
     ActionAskRefundReason,
-    ActionHandleOrderRequest,
-    ActionSubmitAddress,
-    ActionSubmitCancel,
-    ActionSubmitRefund,
 )
 from actions.order_forms import ValidateOrderForm
+from actions.order_submit_actions import ActionSubmitAddress, ActionSubmitCancel, ActionSubmitRefund
 from kefu.db.records import OrderStatus, RefundStatus
 from kefu.knowledge.service import KnowledgeService
 from kefu.knowledge.sources import FaqEntry, KnowledgeSources
