@@ -24,17 +24,15 @@ credentials.yml::
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels import socketio as rasa_socketio
-from rasa.core.channels.channel import OutputChannel, UserMessage
-from sanic import Blueprint, response
-from sanic.request import Request
-from sanic.response import HTTPResponse
+from rasa.core.channels.channel import OutputChannel
+from sanic import Blueprint
 from socketio import AsyncServer
 
 from kefu.channels.access import origin_checker, tracker_exists
+from kefu.channels.http import OnNewMessage, add_health_route
 from kefu.channels.message_guard import checked_max_chars
 from kefu.channels.socketio_events import (
     MAX_SESSION_ID_CHARS,
@@ -57,8 +55,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 
 class SocketIOInput(rasa_socketio.SocketIOInput):
@@ -125,9 +121,7 @@ class SocketIOInput(rasa_socketio.SocketIOInput):
         async def know_the_conversations(app: Any, *_: Any) -> None:
             events.exists = tracker_exists(app)
 
-        @webhook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
+        add_health_route(webhook)
 
         sio.on("connect", events.connect, namespace=self.namespace)
         sio.on("disconnect", events.disconnect, namespace=self.namespace)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import jwt
@@ -20,6 +19,7 @@ from socketio import AsyncServer
 from socketio.exceptions import ConnectionRefusedError as SocketIORefused
 
 from kefu.channels.access import Exists
+from kefu.channels.http import OnNewMessage
 from kefu.channels.message_guard import (
     FAILURE_REPLY,
     MetadataRefused,
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 # Rasa's SQL tracker store keeps sender ids in a VARCHAR(255).
 MAX_SESSION_ID_CHARS = 255
