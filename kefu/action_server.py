@@ -78,10 +78,10 @@ def main(argv: list[str] | None = None) -> None:
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_argument_parser, create_ssl_context
 
-    from kefu.runtime.patches import install_action_server
+    from kefu.security.masking import install_log_masking
     from kefu.settings import SettingsError, announce_mode, get_settings
 
-    install_action_server()
+    install_log_masking()  # rasa_sdk logs customers' text at debug level
     args = create_argument_parser().parse_args(argv)
     utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(

@@ -7,8 +7,8 @@ Importing this module does nothing and imports no Rasa: the patches are applied 
 - :func:`install`: all of them, for the Rasa server (``kefu.rasa_cli`` for ``run`` and ``shell``);
 - :func:`disable_phone_home` and :func:`mask_logs`: for every other Rasa command (``kefu.rasa_cli``,
   ``kefu.validate``, the benchmarks);
-- :func:`install_action_server`: for the action server (``kefu.action_server``), which runs rasa_sdk
-  and never imports Rasa itself.
+- the action server (``kefu.action_server``) runs rasa_sdk, never Rasa: it only masks its logs with
+  :func:`kefu.security.masking.install_log_masking`, as :func:`mask_logs` does here.
 
 Each function can be called any number of times; the second call changes nothing.
 """
@@ -38,11 +38,6 @@ def install() -> None:
     tracker_store_without_fallback()
     validate_action_results_once()
     resolve_event_types_from_table()
-
-
-def install_action_server() -> None:
-    """Every patch of the action server's process (rasa_sdk, no Rasa)."""
-    mask_logs()
 
 
 def disable_phone_home() -> None:
