@@ -26,8 +26,6 @@ if TYPE_CHECKING:
 
     from kefu.settings import Settings
 
-__all__ = ["OPEN_PATHS", "SECRET_HEADER", "create_app", "main", "require_secret", "secret_matches"]
-
 logger = logging.getLogger(__name__)
 
 OPEN_PATHS = frozenset({"/health"})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.action_server import secret_matches
 from kefu.runtime.endpoints import action_server_headers
+from kefu.security.action_secret import secret_matches
 from kefu.settings import Settings
 
 
